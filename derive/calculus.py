@@ -1,0 +1,119 @@
+"""Derivatives over the quantity graph: gradients, d(A, B), expansion and numbers.
+
+The chain rule is one generic walk over each quantity's local partials (micrograd's
+`_backward`, run forward from B). Gradients of E_total take the backprop shortcut through
+the named deltas, so they stay compact: dE/dw5 = delta_o1*out_h1.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import sympy as sp
+
+from . import numeric
+from .errors import ClaimError
+from .network import Network, Quantity
+
+DIGITS = 30  # working precision of reported numbers
+
+
+def kind_of_variable(network: Network, wrt: sp.Basic) -> Quantity:
+    """The quantity B of d(A, B): a net, an out, a parameter, an input or a target."""
+    quantity = network.quantity_of(wrt)
+    if quantity is None or quantity.kind in ("loss", "delta"):
+        raise ClaimError(f"cannot differentiate with respect to {wrt}: the second argument "
+                         f"of d(A, B) must be a net, out, weight, bias, input or target")
+    return quantity
+
+
+def gradient(network: Network, name: str) -> sp.Expr:
+    """dE_total/d(name), compact: in terms of deltas and outputs."""
+    return derivative(network, network.loss.symbol, network[name].symbol)
+
+
+def derivative(network: Network, of: sp.Expr, wrt: sp.Symbol) -> sp.Expr:
+    """d(of, wrt) with SPEC §2's meaning: `of` as a function of wrt's layer-mates of its kind."""
+    variable = kind_of_variable(network, wrt)
+    if of == network.loss.symbol:
+        if variable.kind == "net":
+            return network[variable.name.replace("net_", "delta_", 1)].symbol
+        if variable.kind in ("weight", "bias", "input"):
+            return _through_deltas(network, variable)
+    return _chain(network, of, variable)
+
+
+def _through_deltas(network: Network, variable: Quantity) -> sp.Expr:
+    key = ("grad", variable.name)
+    if key not in network.cache:
+        terms = [network[q.name.replace("net_", "delta_", 1)].symbol * q.partials[variable.symbol]
+                 for q in network.quantities.values()
+                 if q.kind == "net" and variable.symbol in q.partials]
+        terms.append(network.loss.partials.get(variable.symbol, sp.S.Zero))  # the l2 term
+        network.cache[key] = sp.Add(*terms)
+    return network.cache[key]
+
+
+def _chain(network: Network, of: sp.Expr, variable: Quantity) -> sp.Expr:
+    """Forward-mode chain rule from `variable`, holding its layer-mates of its kind fixed."""
+    wrt = variable.symbol
+    if variable.kind in ("net", "out"):
+        layer = network.layer(variable.layer)
+        held = set(network.units(layer, variable.kind)) - {wrt}
+    else:
+        held = set()
+    memo: dict[sp.Symbol, sp.Expr] = {}
+
+    def along(sym: sp.Symbol) -> sp.Expr:
+        if sym == wrt:
+            return sp.S.One
+        if sym in held:
+            return sp.S.Zero
+        if sym not in memo:
+            quantity = network.quantity_of(sym)
+            if quantity is None or quantity.is_leaf:
+                memo[sym] = sp.S.Zero
+            else:
+                memo[sym] = sp.Add(*(partial * along(parent)
+                                     for parent, partial in quantity.partials.items()))
+        return memo[sym]
+
+    return sp.Add(*(sp.diff(of, s) * along(s) for s in of.free_symbols))
+
+
+def expand(network: Network, expr: sp.Expr) -> sp.Expr:
+    """Rewrite in inputs, parameters and targets only."""
+    return expr.xreplace({s: _expanded(network, s) for s in expr.free_symbols})
+
+
+def _expanded(network: Network, sym: sp.Symbol) -> sp.Expr:
+    quantity = network.quantity_of(sym)
+    if quantity is None or quantity.is_leaf:
+        return sym
+    table = network.cache.setdefault("expanded", {})
+    if sym not in table:
+        parents = quantity.definition.free_symbols
+        table[sym] = quantity.definition.xreplace({p: _expanded(network, p) for p in parents})
+    return table[sym]
+
+
+def point_values(network: Network, point: dict[str, object]) -> dict[sp.Symbol, mpmath.mpf]:
+    """Every quantity's value at a point (at the current mpmath precision) that it fixes."""
+    env = {network[name].symbol: mpmath.mpf(value) for name, value in point.items()
+           if name in network}
+    for quantity in network.quantities.values():
+        if quantity.definition is None or quantity.symbol in env:
+            continue
+        try:
+            env[quantity.symbol] = numeric.evaluate(quantity.definition, env)
+        except numeric.Missing:
+            continue
+    return env
+
+
+def value(network: Network, expr: sp.Expr, point: dict[str, object]) -> float | None:
+    """The value of a compact expression at a point, or None if the point does not fix it."""
+    with mpmath.workdps(DIGITS):
+        try:
+            return float(numeric.evaluate(expr, point_values(network, point)))
+        except numeric.Missing:
+            return None

@@ -1,0 +1,411 @@
+"""Untrusted formula text -> a small whitelisted IR -> SymPy, without eval or sympify.
+
+Two stages, so that every claim syntax shares one evaluator:
+- `parse(text)` reads SymPy/Python syntax into `Node`s. A regex tokenizer admits only
+  numbers, names, `+ - * / ** ^ ( ) [ ] ,`, so attribute access, strings, lambdas and
+  keywords cannot even be spelled; `^` becomes `**` here, at token level. Size and nesting
+  are bounded before Python's own (recursive) parser runs; then `ast` nodes are whitelisted.
+- `evaluate(node, scope)` builds SymPy objects itself, resolving names through a `Scope`
+  (the network's vocabulary) and binding index variables of `Sum` and templates.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .errors import ClaimError, echo
+
+MAX_LENGTH = 20_000
+MAX_TOKENS = 4_000
+MAX_DEPTH = 60
+MAX_NUMBER_DIGITS = 40
+MAX_RESULT_DIGITS = 1_000
+MAX_SUM_TERMS = 10_000
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<number>(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>\*\*|[-+*/^(),\[\]])
+""", re.VERBOSE)
+
+
+# --- the IR -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One IR node: kind is num, name, family, call, add, mul, pow, neg, sum or indicator."""
+
+    kind: str
+    args: tuple = ()
+    value: object = None  # the number, the name, the function name or the index variable
+    column: int = 0
+
+
+def num(value, column=0) -> Node:
+    return Node("num", value=sp.Rational(value), column=column)
+
+
+# --- SymPy syntax -> IR -----------------------------------------------------------------
+
+def tokenize(text: str) -> str:
+    """Check the characters and the nesting, rewrite `^` to `**`; return text for ast."""
+    if not text.strip():
+        raise ClaimError("the claim is empty")
+    if len(text) > MAX_LENGTH:
+        raise ClaimError(f"the claim is too long ({len(text):,} characters; "
+                         f"the limit is {MAX_LENGTH:,})")
+    out, depth, count, pos = [], 0, 0, 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match:
+            raise ClaimError(f"unexpected character {echo(text[pos])!r} at column {pos + 1}")
+        kind, token = match.lastgroup, match.group()
+        if kind == "number" and len(token) > MAX_NUMBER_DIGITS:
+            raise ClaimError(f"number too long at column {pos + 1}")
+        if token in "([":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ClaimError(f"nested too deeply at column {pos + 1} "
+                                 f"(more than {MAX_DEPTH} levels)")
+        elif token in ")]":
+            depth -= 1
+        if kind != "space":
+            count += 1
+            if count > MAX_TOKENS:
+                raise ClaimError(f"the claim has too many tokens (more than {MAX_TOKENS:,})")
+        out.append("**" if token == "^" else token)
+        pos = match.end()
+    return "".join(out)
+
+
+def parse(text: str) -> Node:
+    """Parse a claim in SymPy syntax into the IR."""
+    source = tokenize(text)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        column = f" at column {exc.offset}" if exc.offset else ""
+        raise ClaimError(f"syntax error{column}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ClaimError("the claim is nested too deeply") from None
+    _check_depth(tree.body)
+    return _Reader(source).read(tree.body)
+
+
+def _check_depth(root: ast.AST) -> None:
+    """Measure nesting without recursion (chains like a+b+c count as one level)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ClaimError(f"nested too deeply at column {getattr(node, 'col_offset', 0) + 1}")
+        for child in ast.iter_child_nodes(node):
+            same_chain = (isinstance(node, ast.BinOp) and isinstance(child, ast.BinOp)
+                          and child is node.left
+                          and _CHAINS.get(type(node.op)) == _CHAINS.get(type(child.op)))
+            stack.append((child, depth if same_chain else depth + 1))
+
+
+class _Reader:
+    """Whitelisted Python AST -> IR. Anything not handled here is refused."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def read(self, node: ast.AST) -> Node:
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise ClaimError(f"{_describe(node)} is not allowed in a claim "
+                             f"(column {getattr(node, 'col_offset', 0) + 1})")
+        return method(node)
+
+    def _Constant(self, node):
+        if type(node.value) not in (int, float):
+            raise ClaimError(f"{_describe(node)} is not allowed in a claim "
+                             f"(column {node.col_offset + 1})")
+        literal = ast.get_source_segment(self.source, node)  # exact decimal: 0.1 is 1/10
+        return Node("num", value=sp.Rational(literal), column=node.col_offset + 1)
+
+    def _Name(self, node):
+        return Node("name", value=node.id, column=node.col_offset + 1)
+
+    def _UnaryOp(self, node):
+        if isinstance(node.op, ast.UAdd):
+            return self.read(node.operand)
+        if isinstance(node.op, ast.USub):
+            return Node("neg", (self.read(node.operand),), column=node.col_offset + 1)
+        return self.read(node.op)
+
+    def _BinOp(self, node):
+        if isinstance(node.op, ast.Pow):
+            return Node("pow", (self.read(node.left), self.read(node.right)),
+                        column=node.col_offset + 1)
+        group = _CHAINS.get(type(node.op))
+        if group is None:
+            return self.read(node.op)
+        # Walk a left-nested chain (a+b-c+...) iteratively: long flat sums are not deep.
+        operands = []
+        while isinstance(node, ast.BinOp) and _CHAINS.get(type(node.op)) == group:
+            operands.append((type(node.op), node.right))
+            node = node.left
+        terms = [self.read(node)]
+        for op, right in reversed(operands):
+            term = self.read(right)
+            column = right.col_offset + 1
+            if op is ast.Sub:
+                term = Node("neg", (term,), column=column)
+            elif op is ast.Div:
+                term = Node("pow", (term, num(-1)), column=column)
+            terms.append(term)
+        return Node(group, tuple(terms), column=terms[0].column)
+
+    def _Subscript(self, node):
+        if not isinstance(node.value, ast.Name):
+            raise ClaimError(f"only a family name can be indexed (column {node.col_offset + 1})")
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return Node("family", tuple(self.read(i) for i in items), value=node.value.id,
+                    column=node.col_offset + 1)
+
+    def _Call(self, node):
+        column = node.col_offset + 1
+        if not isinstance(node.func, ast.Name):
+            raise ClaimError(f"only a plain function name can be called (column {column})")
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise ClaimError(f"keyword or starred arguments are not allowed (column {column})")
+        name = node.func.id
+        if name == "Sum":
+            return self._sum(node, column)
+        if name not in FUNCTIONS:
+            raise ClaimError(f"unknown function '{echo(name)}' at column {column}"
+                             f"{_suggest(name, FUNCTIONS)}")
+        low, high = FUNCTIONS[name].arity
+        if not low <= len(node.args) <= high:
+            wanted = str(low) if low == high else f"{low} or {high}"
+            raise ClaimError(f"{name}() takes {wanted} argument{'s' * (high > 1)}, "
+                             f"got {len(node.args)} (column {column})")
+        return Node("call", tuple(self.read(a) for a in node.args), value=name, column=column)
+
+    def _sum(self, node, column):
+        usage = f"write Sum(expr, (j, 1, n)) (column {column})"
+        if len(node.args) < 2:
+            raise ClaimError(f"Sum needs a range: {usage}")
+        body = self.read(node.args[0])
+        for limits in reversed(node.args[1:]):
+            if not (isinstance(limits, ast.Tuple) and len(limits.elts) == 3
+                    and isinstance(limits.elts[0], ast.Name)):
+                raise ClaimError(f"Sum's range must be (index, first, last): {usage}")
+            var, low, high = limits.elts
+            body = Node("sum", (body, self.read(low), self.read(high)), value=var.id,
+                        column=column)
+        return body
+
+
+_CHAINS = {ast.Add: "add", ast.Sub: "add", ast.Mult: "mul", ast.Div: "mul"}
+
+
+def _describe(node: ast.AST) -> str:
+    names = {"Attribute": "attribute access", "Lambda": "lambda", "Compare": "a comparison",
+             "BoolOp": "and/or", "Constant": "this constant", "Tuple": "a tuple",
+             "List": "a list", "IfExp": "if/else", "BitXor": "the operator",
+             "Mod": "%", "FloorDiv": "//", "MatMult": "@"}
+    kind = type(node).__name__
+    return names.get(kind, kind)
+
+
+def _suggest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+# --- functions a formula may call --------------------------------------------------------
+
+def sigmoid(x):
+    return 1 / (1 + sp.exp(-x))
+
+
+@dataclass(frozen=True)
+class Function:
+    build: object
+    arity: tuple[int, int] = (1, 1)
+
+
+FUNCTIONS: dict[str, Function] = {
+    "exp": Function(sp.exp), "log": Function(sp.log, (1, 2)), "ln": Function(sp.log),
+    "sqrt": Function(sp.sqrt), "sin": Function(sp.sin), "cos": Function(sp.cos),
+    "tan": Function(sp.tan), "sinh": Function(sp.sinh), "cosh": Function(sp.cosh),
+    "tanh": Function(sp.tanh), "sigmoid": Function(sigmoid), "erf": Function(sp.erf),
+    "Abs": Function(sp.Abs), "abs": Function(sp.Abs), "sign": Function(sp.sign),
+    "Max": Function(sp.Max, (2, 8)), "max": Function(sp.Max, (2, 8)),
+    "Min": Function(sp.Min, (2, 8)), "min": Function(sp.Min, (2, 8)),
+    "Heaviside": Function(lambda x, h0=sp.S.Zero: sp.Heaviside(x, h0), (1, 2)),
+    "KroneckerDelta": Function(sp.KroneckerDelta, (2, 2)),
+    "d": Function(None, (2, 2)),  # resolved by the scope: it needs the network
+}
+CONSTANTS = {"pi": sp.pi}
+
+
+# --- IR -> SymPy ------------------------------------------------------------------------
+
+class Scope:
+    """The vocabulary a formula is read in. Subclasses resolve the network's names."""
+
+    def name(self, name: str) -> sp.Expr | None:
+        """The object a bare name stands for, or None if the name is unknown."""
+        return None
+
+    def family(self, name: str, indices: tuple[int, ...]) -> sp.Expr | None:
+        """The member of an indexed family, or None if there is no such family."""
+        return None
+
+    def range_of(self, name: str, position: int) -> int | None:
+        """How many members a family has along an index position (for a bare \\sum_j)."""
+        return None
+
+    def derivative(self, of: sp.Expr, wrt: sp.Expr) -> sp.Expr:
+        raise ClaimError("d(A, B) is not available here")
+
+    def known_names(self) -> list[str]:
+        return []
+
+
+@dataclass
+class Evaluator:
+    scope: Scope
+    env: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, node: Node) -> sp.Expr:
+        return getattr(self, "_" + node.kind)(node)
+
+    def _num(self, node):
+        return node.value
+
+    def _name(self, node):
+        name = node.value
+        if name in self.env:
+            return sp.Integer(self.env[name])
+        value = self.scope.name(name)
+        if value is None:
+            value = CONSTANTS.get(name)
+        if value is None:
+            raise self._unknown(name, node.column)
+        return value
+
+    def _unknown(self, name, column):
+        hint = _suggest(name, self.scope.known_names())
+        if not hint and re.fullmatch(r"[a-z]", name):
+            hint = " (an index variable must be bound by Sum or by the check's template)"
+        return ClaimError(f"unknown name '{echo(name)}' at column {column}{hint}")
+
+    def _family(self, node):
+        indices = tuple(self._index(a) for a in node.args)
+        value = self.scope.family(node.value, indices)
+        if value is None:
+            raise ClaimError(f"unknown family '{echo(node.value)}[...]' at column "
+                             f"{node.column}{_suggest(node.value, self.scope.known_names())}")
+        return value
+
+    def _index(self, node) -> int:
+        value = self(node)
+        if not (value.is_Integer):
+            raise ClaimError(f"an index must be a whole number (column {node.column})")
+        return int(value)
+
+    def _add(self, node):
+        return sp.Add(*(self(a) for a in node.args))
+
+    def _mul(self, node):
+        return sp.Mul(*(self(a) for a in node.args))
+
+    def _neg(self, node):
+        return -self(node.args[0])
+
+    def _pow(self, node):
+        base, exponent = self(node.args[0]), self(node.args[1])
+        if base.is_number and exponent.is_number and (base.is_Rational and exponent.is_Rational):
+            size = abs(float(exponent)) * max(len(str(abs(base.p))), len(str(base.q)))
+            if size > MAX_RESULT_DIGITS:
+                raise ClaimError(f"number too large at column {node.column}")
+        elif exponent.is_Rational and abs(exponent) > 1000:
+            raise ClaimError(f"exponent too large at column {node.column}")
+        return base**exponent
+
+    def _call(self, node):
+        args = [self(a) for a in node.args]
+        if node.value == "d":
+            return self.scope.derivative(*args)
+        return FUNCTIONS[node.value].build(*args)
+
+    def _indicator(self, node):
+        left, right = (self(a) for a in node.args)
+        return sp.KroneckerDelta(left, right)
+
+    def _sum(self, node):
+        body, low, high = node.args
+        var = node.value
+        first = self._index(low)
+        last = self._sum_end(node, high)
+        if last - first + 1 > MAX_SUM_TERMS:
+            raise ClaimError(f"Sum has too many terms (column {node.column})")
+        outer = self.env.get(var)
+        terms = []
+        for value in range(first, last + 1):
+            self.env[var] = value
+            terms.append(self(body))
+        if outer is None:
+            self.env.pop(var, None)
+        else:
+            self.env[var] = outer
+        return sp.Add(*terms)
+
+    def _sum_end(self, node, high) -> int:
+        if high is not None:
+            return self._index(high)
+        size = _implied_range(node.args[0], node.value, self.scope)
+        if size is None:
+            raise ClaimError(f"cannot tell the range of the sum over '{node.value}': "
+                             f"give its bounds (column {node.column})")
+        return size
+
+
+def _implied_range(body: Node, var: str, scope: Scope) -> int | None:
+    """For an unbounded sum: the size of the first family that the variable indexes."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.kind == "family":
+            for position, arg in enumerate(node.args):
+                if arg.kind == "name" and arg.value == var:
+                    size = scope.range_of(node.value, position)
+                    if size is not None:
+                        return size
+        stack.extend(a for a in node.args if isinstance(a, Node))
+    return None
+
+
+def free_names(node: Node) -> set[str]:
+    """Names used in a formula that no Sum inside it binds (index variables among them)."""
+    found: set[str] = set()
+    stack = [(node, frozenset())]
+    while stack:
+        current, bound = stack.pop()
+        if current.kind == "name" and current.value not in bound:
+            found.add(current.value)
+        inner = bound | {current.value} if current.kind == "sum" else bound
+        for child in current.args:
+            if isinstance(child, Node):
+                stack.append((child, inner if child is current.args[0] else bound))
+    return found
+
+
+def evaluate(node: Node, scope: Scope, env: dict[str, int] | None = None) -> sp.Expr:
+    """Build the SymPy expression of an IR tree; `env` binds template index variables."""
+    try:
+        return Evaluator(scope, dict(env or {}))(node)
+    except RecursionError:
+        raise ClaimError("the formula is nested too deeply") from None

@@ -1,0 +1,320 @@
+"""A spec as a graph of named quantities, each defined compactly by the ones just below it.
+
+net_h1 = w1*i1 + w2*i2 + b1, out_h1 = sigmoid(net_h1), ..., E_total, and by backprop
+delta_o1 = (out_o1 - target_o1)*out_o1*(1 - out_o1), delta_h1 = (delta_o1*w5 + ...)*....
+Every quantity keeps its local partial derivatives, so the chain rule is one generic walk
+(calculus.py) and nothing is ever one huge nested expression unless asked to expand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import activations, expr, losses
+from .errors import ClaimError, SpecError, echo
+from .spec import Layer, Spec
+
+LEAVES = ("input", "weight", "bias", "target", "constant")
+
+
+def symbol(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+@dataclass
+class Quantity:
+    """A named thing a claim can mention; `definition` is None for leaves."""
+
+    symbol: sp.Symbol
+    kind: str  # input, weight, bias, target, constant, net, out, loss, delta
+    meaning: str
+    layer: str | None = None
+    definition: sp.Expr | None = None
+    partials: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.kind in LEAVES
+
+
+class Network:
+    """The quantities of a spec, in the order they are computed (inputs to deltas)."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.quantities: dict[str, Quantity] = {}
+        self.params: list[str] = []  # distinct weights and biases, in order of appearance
+        self.cache: dict = {}  # calculus keeps expansions and derivatives here
+        self.input_family = _input_family(spec.inputs)
+        for name in spec.inputs:
+            self._add(name, "input", f"input {name}")
+        below = [self[name].symbol for name in spec.inputs]
+        for index, layer in enumerate(spec.layers):
+            below = self._layer(layer, below, index)
+        self._loss()
+        self._backprop()
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Quantity:
+        return self.quantities[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.quantities
+
+    def quantity_of(self, sym: sp.Basic) -> Quantity | None:
+        return self.quantities.get(getattr(sym, "name", None)) if sym.is_Symbol else None
+
+    def layer(self, name: str) -> Layer | None:
+        return next((layer for layer in self.spec.layers if layer.name == name), None)
+
+    def below(self, layer: Layer) -> list[str]:
+        """Names of the units (or inputs) that feed a layer."""
+        index = self.spec.layers.index(layer)
+        if index == 0:
+            return list(self.spec.inputs)
+        prev = self.spec.layers[index - 1]
+        return [prev.unit(k) for k in range(1, prev.units + 1)]
+
+    def units(self, layer: Layer, prefix: str) -> list[sp.Symbol]:
+        return [self[f"{prefix}_{layer.unit(j)}"].symbol for j in range(1, layer.units + 1)]
+
+    @property
+    def loss(self) -> Quantity:
+        return self["E_total"]
+
+    # --- building ----------------------------------------------------------------------------
+
+    def _add(self, name: str, kind: str, meaning: str, layer: str | None = None,
+             definition: sp.Expr | None = None, partials: dict | None = None) -> Quantity:
+        if name in self.quantities:
+            known = self.quantities[name]
+            if known.kind in ("weight", "bias") and kind in ("weight", "bias"):
+                return known  # tying: one name, one parameter
+            raise SpecError(f"'{name}' is used both as {known.meaning} and as {meaning}")
+        quantity = Quantity(symbol(name), kind, meaning, layer, definition)
+        if definition is not None:
+            quantity.partials = partials if partials is not None else \
+                {s: sp.diff(definition, s) for s in definition.free_symbols}
+        self.quantities[name] = quantity
+        if kind in ("weight", "bias"):
+            self.params.append(name)
+        return quantity
+
+    def _layer(self, layer: Layer, below: list[sp.Symbol], index: int) -> list[sp.Symbol]:
+        for j in range(1, layer.units + 1):  # parameters first, in reading order
+            for src, wname in zip(below, layer.weights[j - 1]):
+                self._add(wname, "weight", f"weight {src} -> {layer.unit(j)}")
+        for j, bias in enumerate(layer.biases, start=1):
+            if bias:
+                self._add(bias, "bias", f"bias of {layer.unit(j)}")
+        nets = []
+        for j in range(1, layer.units + 1):
+            unit = layer.unit(j)
+            total = sp.Add(*(self[w].symbol * src for src, w in zip(below, layer.weights[j - 1])))
+            bias = layer.biases[j - 1]
+            if bias:
+                total += self[bias].symbol
+            nets.append(self._add(f"net_{unit}", "net", f"pre-activation of {unit}",
+                                  layer.name, total).symbol)
+        outs = [symbol(f"out_{layer.unit(j)}") for j in range(1, layer.units + 1)]
+        if layer.activation == "softmax":
+            forward = activations.softmax(nets)
+            local = [{nets[k]: activations.softmax_derivative(outs, j, k)
+                      for k in range(layer.units)} for j in range(layer.units)]
+        else:
+            act = self._activation(layer)
+            forward = [act.forward(n, layer.alpha) for n in nets]
+            local = [{n: act.derivative(n, o, layer.alpha)} for n, o in zip(nets, outs)]
+        for j, out in enumerate(outs):
+            self._add(out.name, "out", f"activation of {layer.unit(j + 1)} "
+                      f"({layer.activation})", layer.name, forward[j], local[j])
+        return outs
+
+    def _activation(self, layer: Layer) -> activations.Activation:
+        if layer.activation != "custom":
+            return activations.ACTIVATIONS[layer.activation]
+        x = symbol("x")
+        return activations.custom(expr.evaluate(layer.custom, _Variable(x)), x)
+
+    def _loss(self) -> None:
+        spec, output = self.spec, self.spec.output
+        outs = self.units(output, "out")
+        targets = [self._add(f"target_{output.unit(j)}", "target",
+                             f"target of {output.unit(j)}", output.name).symbol
+                   for j in range(1, output.units + 1)]
+        if spec.loss == "custom":
+            try:
+                total = expr.evaluate(spec.custom_loss, Vocabulary(self, for_loss=True))
+            except ClaimError as exc:
+                raise SpecError(f"loss.custom: {exc.message}", line=spec.loss_line) from None
+        elif spec.loss in losses.NAMED_TERMS:
+            terms = losses.LOSSES[spec.loss](outs, targets)
+            total = sp.Add(*(self._add(f"E_{output.unit(j + 1)}", "loss",
+                                       f"loss term of {output.unit(j + 1)}", output.name,
+                                       term).symbol
+                             for j, term in enumerate(terms)))
+        else:
+            total = sp.Add(*losses.LOSSES[spec.loss](outs, targets))
+        self._add("E_total", "loss", f"the loss ({spec.loss})", None, total + self._l2())
+
+    def _l2(self) -> sp.Expr:
+        if self.spec.l2 is None:
+            return sp.S.Zero
+        lam = self.spec.l2
+        if isinstance(lam, str):
+            lam = self._add(lam, "constant", "the L2 coefficient").symbol
+        weights = [self[p].symbol for p in self.params if self[p].kind == "weight"]
+        return lam / 2 * sp.Add(*(w**2 for w in weights))
+
+    def _backprop(self) -> None:
+        """delta = dE_total/dnet for every unit, each written through the layer above."""
+        layers = self.spec.layers
+        loss = self.loss
+        for index in range(len(layers) - 1, -1, -1):
+            layer = layers[index]
+            outs = self.units(layer, "out")
+            if index == len(layers) - 1:
+                grads = [_total_partial(self, loss.symbol, out) for out in outs]
+            else:
+                above = layers[index + 1]
+                nets_above = [self[f"net_{above.unit(k)}"] for k in range(1, above.units + 1)]
+                deltas_above = self.units(above, "delta")
+                grads = [sp.Add(*(delta * net.partials.get(out, 0)
+                                  for delta, net in zip(deltas_above, nets_above)))
+                         for out in outs]
+            for j, net in enumerate(self.units(layer, "net")):
+                delta = sp.Add(*(grad * self[out.name].partials.get(net, 0)
+                                 for grad, out in zip(grads, outs)))
+                self._add(f"delta_{layer.unit(j + 1)}", "delta",
+                          f"dE_total/dnet_{layer.unit(j + 1)}", layer.name, delta)
+
+
+def _total_partial(network: Network, of: sp.Symbol, out: sp.Symbol) -> sp.Expr:
+    """d(of)/d(out) through loss terms (E_total -> E_o1 -> out_o1), outputs held apart."""
+    quantity = network.quantity_of(of)
+    if quantity is None or quantity.definition is None or quantity.kind != "loss":
+        return sp.S.One if of == out else sp.S.Zero
+    return sp.Add(*(partial * _total_partial(network, parent, out)
+                    for parent, partial in quantity.partials.items()))
+
+
+def _input_family(inputs: list[str]) -> str | None:
+    """`x` when the inputs are x1..xn in order: then `x[k]` names them."""
+    matches = [re.fullmatch(r"([A-Za-z]+)(\d+)", name) for name in inputs]
+    if all(matches) and len({m.group(1) for m in matches}) == 1 and \
+            [int(m.group(2)) for m in matches] == list(range(1, len(inputs) + 1)):
+        return matches[0].group(1)
+    return None
+
+
+class _Variable(expr.Scope):
+    """The scope of a custom activation: just x."""
+
+    def __init__(self, x: sp.Symbol):
+        self.x = x
+
+    def name(self, name):
+        return self.x if name == "x" else None
+
+    def known_names(self):
+        return ["x"]
+
+
+FAMILY = re.compile(r"(out|net|delta|target|b|w|E)_([A-Za-z](?:[A-Za-z_]*[A-Za-z])?)")
+
+
+class Vocabulary(expr.Scope):
+    """Every name a formula may use in this network (SPEC §2)."""
+
+    def __init__(self, network: Network, for_loss: bool = False):
+        self.network = network
+        self.for_loss = for_loss  # a custom loss may use only outputs and targets
+
+    def name(self, name):
+        network = self.network
+        if name in network and self._allowed(network[name]):
+            return network[name].symbol
+        if name.startswith("n_") and (layer := network.layer(name[2:])):
+            return sp.Integer(layer.units)
+        return None
+
+    def _allowed(self, quantity: Quantity) -> bool:
+        if not self.for_loss:
+            return True
+        return quantity.kind == "target" or (quantity.kind == "out"
+                                              and quantity.layer == self.network.spec.output.name)
+
+    def family(self, name, indices):
+        network = self.network
+        if name == network.input_family:
+            self._in_range(name, indices, [len(network.spec.inputs)])
+            return network[f"{name}{indices[0]}"].symbol
+        match = FAMILY.fullmatch(name)
+        layer = match and network.layer(match.group(2))
+        if not layer:
+            return None
+        prefix = match.group(1)
+        if prefix == "w":
+            below = network.below(layer)
+            self._in_range(name, indices, [layer.units, len(below)])
+            return network[layer.weights[indices[0] - 1][indices[1] - 1]].symbol
+        self._in_range(name, indices, [layer.units])
+        if prefix == "b":
+            bias = layer.biases[indices[0] - 1]
+            if bias is None:
+                raise ClaimError(f"layer {layer.name} has no bias")
+            return network[bias].symbol
+        member = f"{prefix}_{layer.unit(indices[0])}"
+        if member not in network or not self._allowed(network[member]):
+            return None
+        return network[member].symbol
+
+    def _in_range(self, name, indices, sizes):
+        if len(indices) != len(sizes):
+            raise ClaimError(f"{name}[...] takes {len(sizes)} "
+                             f"ind{'ices' if len(sizes) > 1 else 'ex'}, got {len(indices)}")
+        for index, size in zip(indices, sizes):
+            if not 1 <= index <= size:
+                raise ClaimError(f"{name}[{', '.join(map(str, indices))}]: index {index} is "
+                                 f"out of range (1 to {size})")
+
+    def range_of(self, name, position):
+        network = self.network
+        if name == network.input_family:
+            return len(network.spec.inputs) if position == 0 else None
+        match = FAMILY.fullmatch(name)
+        layer = match and network.layer(match.group(2))
+        if not layer:
+            return None
+        if position == 0:
+            return layer.units
+        if position == 1 and match.group(1) == "w":
+            return len(network.below(layer))
+        return None
+
+    def derivative(self, of, wrt):
+        from .calculus import derivative
+        return derivative(self.network, of, wrt)
+
+    def known_names(self):
+        names = [n for n, q in self.network.quantities.items() if self._allowed(q)]
+        return names + [f"n_{layer.name}" for layer in self.network.spec.layers]
+
+
+def suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def unknown(name: str, network: Network) -> ClaimError:
+    return ClaimError(f"unknown name '{echo(name)}'"
+                      f"{suggest(name, Vocabulary(network).known_names())}")

@@ -1,0 +1,453 @@
+"""Read and validate a spec file (SPEC §1) into plain dataclasses, every error with its line."""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+
+from . import activations, expr, losses, safeyaml
+from .errors import SpecError, echo
+from .safeyaml import Map, Seq, line_of
+
+MAX_UNITS = 1024
+MAX_LAYERS = 32
+MAX_EDGES = 250_000
+MAX_NAME = 48
+
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+LAYER_NAME = re.compile(r"[A-Za-z](?:[A-Za-z_]*[A-Za-z])?")
+DERIVED = re.compile(r"(net|out|delta|target|E|n|d)_.*")
+RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "x",
+            *expr.FUNCTIONS, "Sum"}
+ASSUMPTIONS = {"targets sum to 1", "targets are one-hot"}
+
+TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "values", "checks", "aliases")
+LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias")
+CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula as the user wrote it, with where it was written."""
+
+    text: str
+    syntax: str  # "sympy" or "latex"
+    line: int
+
+
+@dataclass
+class Layer:
+    name: str
+    units: int
+    activation: str
+    weights: list[list[str]]  # [destination unit][source unit]
+    biases: list[str | None]  # one per unit
+    alpha: sp.Rational | None = None
+    custom: expr.Node | None = None
+    line: int = 0
+
+    def unit(self, j: int) -> str:
+        return f"{self.name}{j}"
+
+
+@dataclass
+class Check:
+    wrt: str
+    of: str = "E_total"
+    claim: Formula | None = None
+    steps: list[Formula] = field(default_factory=list)
+    expect: str = "correct"
+    assume: str | None = None
+    line: int = 0
+
+
+@dataclass
+class Spec:
+    file: str
+    inputs: list[str]
+    layers: list[Layer]
+    loss: str = "sse"
+    custom_loss: expr.Node | None = None
+    l2: sp.Rational | str | None = None
+    values: dict[str, float] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
+    loss_line: int = 0
+
+    @property
+    def output(self) -> Layer:
+        return self.layers[-1]
+
+
+def load(path: str | Path) -> Spec:
+    """Read a spec file; raise SpecError naming the file and line of any problem."""
+    file = str(path)
+    try:
+        size = Path(path).stat().st_size
+        if size > safeyaml.MAX_BYTES:
+            raise SpecError(f"file is too large ({size:,} bytes; the limit is "
+                            f"{safeyaml.MAX_BYTES:,})", file=file, line=1)
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc.strerror}", file=file) from None
+    return from_data(safeyaml.load(data, file), file)
+
+
+def from_text(text: str, file: str = "<spec>") -> Spec:
+    return from_data(safeyaml.load(text.encode(), file), file)
+
+
+def from_data(data, file: str = "<spec>") -> Spec:
+    """Validate already-loaded YAML data (a Map from safeyaml, or a plain dict)."""
+    try:
+        return _Reader(file).spec(data)
+    except SpecError as exc:
+        raise exc.located(file) from None
+
+
+class _Reader:
+    def __init__(self, file: str):
+        self.file = file
+
+    def fail(self, line: int, message: str) -> SpecError:
+        return SpecError(message, file=self.file, line=line)
+
+    # --- generic shapes ------------------------------------------------------------------
+
+    def mapping(self, value, line: int, where: str, allowed: tuple[str, ...],
+                required: tuple[str, ...] = ()) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(line, f"{where}: expected a mapping, got {_kind(value)}")
+        for key in value:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else \
+                    f" (allowed: {', '.join(allowed)})"
+                raise self.fail(line_of(value, key), f"{where}: unknown key "
+                                f"'{echo(key)}'{hint}")
+        for key in required:
+            if key not in value:
+                raise self.fail(line, f"{where}: missing '{key}'")
+        return value
+
+    def name(self, value, line: int, where: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(line, f"{where}: expected a name, got {_kind(value)}")
+        if len(value) > MAX_NAME or not IDENTIFIER.fullmatch(value):
+            raise self.fail(line, f"{where}: '{echo(value)}' is not a valid name (letters, "
+                            f"digits and _, starting with a letter)")
+        if value in RESERVED or keyword.iskeyword(value):
+            raise self.fail(line, f"{where}: '{value}' is reserved; choose another name")
+        if DERIVED.fullmatch(value):
+            raise self.fail(line, f"{where}: '{value}' looks like a derived quantity "
+                            f"({value.split('_')[0]}_...); choose another name")
+        return value
+
+    def number(self, value, line: int, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(line, f"{where}: expected a number, got {_kind(value)}")
+        if not math.isfinite(value) or abs(value) > 1e12:
+            raise self.fail(line, f"{where}: {value} is out of range")
+        return value
+
+    def count(self, value, line: int, where: str, most: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(line, f"{where}: expected a whole number, got {_kind(value)}")
+        if not 1 <= value <= most:
+            raise self.fail(line, f"{where}: {value} is out of range (1 to {most})")
+        return value
+
+    def text(self, value, line: int, where: str) -> str:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise self.fail(line, f"{where}: expected text, got {_kind(value)}")
+        return str(value)
+
+    def formula(self, value, line: int, where: str) -> expr.Node:
+        try:
+            return expr.parse(self.text(value, line, where))
+        except SpecError:
+            raise
+        except Exception as exc:  # ClaimError: re-raise as a spec problem at this line
+            raise self.fail(line, f"{where}: {getattr(exc, 'message', exc)}") from None
+
+    # --- the spec ------------------------------------------------------------------------
+
+    def spec(self, data) -> Spec:
+        top = self.mapping(data, getattr(data, "line", 1), "spec", TOP_KEYS,
+                           required=("inputs", "layers"))
+        at = lambda key: line_of(top, key)  # noqa: E731
+        inputs = self.inputs(top["inputs"], at("inputs"))
+        layers = self.layers(top["layers"], at("layers"), inputs)
+        spec = Spec(file=self.file, inputs=inputs, layers=layers, loss_line=at("loss"))
+        if "name" in top:
+            spec.name = self.text(top["name"], at("name"), "name")
+        if "loss" in top:
+            spec.loss, spec.custom_loss = self.loss(top["loss"], at("loss"))
+        if "l2" in top and top["l2"] is not None:
+            value = top["l2"]
+            spec.l2 = (self.name(value, at("l2"), "l2") if isinstance(value, str)
+                       else sp.Rational(str(self.number(value, at("l2"), "l2"))))
+        self.check_names(spec, at)
+        if top.get("values") is not None:
+            spec.values = self.values(top["values"], at("values"), spec)
+        if top.get("aliases") is not None:
+            spec.aliases = self.aliases(top["aliases"], at("aliases"))
+        if top.get("checks") is not None:
+            spec.checks = self.checks(top["checks"], at("checks"))
+        return spec
+
+    def inputs(self, value, line: int) -> list[str]:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return [f"i{k}" for k in range(1, self.count(value, line, "inputs", MAX_UNITS) + 1)]
+        if not isinstance(value, list) or not value:
+            raise self.fail(line, f"inputs: expected a list of names or a count, "
+                            f"got {_kind(value)}")
+        if len(value) > MAX_UNITS:
+            raise self.fail(line, f"inputs: too many ({len(value)}; the limit is {MAX_UNITS})")
+        names = [self.name(v, line_of(value, k), f"inputs[{k + 1}]") for k, v in enumerate(value)]
+        self.distinct(names, value, "inputs")
+        return names
+
+    def distinct(self, names: list[str], node, where: str) -> None:
+        seen: set[str] = set()
+        for k, name in enumerate(names):
+            if name in seen:
+                raise self.fail(line_of(node, k), f"{where}: '{name}' appears twice")
+            seen.add(name)
+
+    def layers(self, value, line: int, inputs: list[str]) -> list[Layer]:
+        if not isinstance(value, list) or not value:
+            raise self.fail(line, f"layers: expected a list of layers, got {_kind(value)}")
+        if len(value) > MAX_LAYERS:
+            raise self.fail(line, f"layers: too many ({len(value)}; the limit is {MAX_LAYERS})")
+        layers: list[Layer] = []
+        below = inputs
+        edges = 0
+        for k, item in enumerate(value):
+            layer = self.layer(item, line_of(value, k), f"layers[{k + 1}]", below)
+            if any(other.name == layer.name for other in layers):
+                raise self.fail(layer.line, f"layers[{k + 1}].name: '{layer.name}' is "
+                                f"used by another layer")
+            edges += layer.units * len(below)
+            if edges > MAX_EDGES:
+                raise self.fail(layer.line, f"the network is too large (more than "
+                                f"{MAX_EDGES:,} weights)")
+            layers.append(layer)
+            below = [layer.unit(j) for j in range(1, layer.units + 1)]
+        return layers
+
+    def layer(self, value, line: int, where: str, below: list[str]) -> Layer:
+        node = self.mapping(value, line, where, LAYER_KEYS, required=("name", "units"))
+        at = lambda key: line_of(node, key)  # noqa: E731
+        name = node["name"]
+        if not isinstance(name, str) or not LAYER_NAME.fullmatch(name) or len(name) > 16:
+            raise self.fail(at("name"), f"{where}.name: '{echo(str(name))}' is not a valid "
+                            f"layer name (letters, not ending in a digit or _)")
+        units = self.count(node["units"], at("units"), f"{where}.units", MAX_UNITS)
+        layer = Layer(name=name, units=units, activation="sigmoid", weights=[], biases=[],
+                      line=line)
+        self.activation(layer, node, where)
+        layer.weights = self.weights(node.get("weights"), at("weights"), where, layer, below)
+        layer.biases = self.biases(node.get("bias", ...), at("bias"), where, layer)
+        return layer
+
+    def activation(self, layer: Layer, node: dict, where: str) -> None:
+        line = line_of(node, "activation")
+        value = node.get("activation", "sigmoid")
+        if isinstance(value, dict):
+            self.mapping(value, line, f"{where}.activation", ("custom",), ("custom",))
+            layer.activation = "custom"
+            layer.custom = self.formula(value["custom"], line_of(value, "custom"),
+                                        f"{where}.activation.custom")
+            unknown = expr.free_names(layer.custom) - {"x", "pi"}
+            if unknown:
+                raise self.fail(line, f"{where}.activation.custom: unknown name "
+                                f"'{echo(sorted(unknown)[0])}' (write the activation in x)")
+        elif isinstance(value, str) and value in activations.NAMES and value != "custom":
+            layer.activation = value
+        else:
+            shown = echo(str(value))
+            close = difflib.get_close_matches(shown, activations.NAMES, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else \
+                f"known: {', '.join(activations.NAMES)}"
+            raise self.fail(line, f"{where}.activation: unknown '{shown}' ({hint})")
+        default = activations.ACTIVATIONS.get(layer.activation)
+        if "alpha" in node:
+            if default is None or default.alpha is None:
+                raise self.fail(line_of(node, "alpha"), f"{where}.alpha: the "
+                                f"{layer.activation} activation takes no alpha")
+            alpha = self.number(node["alpha"], line_of(node, "alpha"), f"{where}.alpha")
+            layer.alpha = sp.Rational(str(alpha))
+        elif default is not None:
+            layer.alpha = default.alpha
+
+    def weights(self, value, line: int, where: str, layer: Layer, below: list[str]):
+        if value is None:
+            return [[f"w_{layer.unit(j)}_{src}" for src in below]
+                    for j in range(1, layer.units + 1)]
+        below = len(below)
+        shape = f"{layer.units} rows (one per unit of {layer.name}) of {below} names"
+        if not isinstance(value, list) or len(value) != layer.units:
+            got = f"{len(value)} rows" if isinstance(value, list) else _kind(value)
+            raise self.fail(line, f"{where}.weights: expected {shape}; got {got}")
+        rows = []
+        for j, row in enumerate(value):
+            row_line = line_of(value, j)
+            if not isinstance(row, list) or len(row) != below:
+                got = f"{len(row)} names" if isinstance(row, list) else _kind(row)
+                raise self.fail(row_line, f"{where}.weights row {j + 1}: expected {below} "
+                                f"names (one per unit below); got {got}")
+            rows.append([self.name(w, line_of(row, k), f"{where}.weights[{j + 1}][{k + 1}]")
+                         for k, w in enumerate(row)])
+        return rows
+
+    def biases(self, value, line: int, where: str, layer: Layer) -> list[str | None]:
+        if value is ...:
+            return [f"b_{layer.unit(j)}" for j in range(1, layer.units + 1)]
+        if value is None or value == "none":
+            return [None] * layer.units
+        if isinstance(value, list):
+            if len(value) != layer.units:
+                raise self.fail(line, f"{where}.bias: expected {layer.units} names (one per "
+                                f"unit), got {len(value)}")
+            return [self.name(b, line_of(value, j), f"{where}.bias[{j + 1}]")
+                    for j, b in enumerate(value)]
+        return [self.name(value, line, f"{where}.bias")] * layer.units
+
+    def loss(self, value, line: int):
+        if isinstance(value, dict):
+            self.mapping(value, line, "loss", ("custom",), ("custom",))
+            return "custom", self.formula(value["custom"], line_of(value, "custom"),
+                                          "loss.custom")
+        if isinstance(value, str) and value in losses.LOSSES:
+            return value, None
+        shown = echo(str(value))
+        close = difflib.get_close_matches(shown, losses.NAMES, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(losses.NAMES)}"
+        raise self.fail(line, f"loss: unknown '{shown}' ({hint})")
+
+    def check_names(self, spec: Spec, at) -> None:
+        """One name, one role: an input cannot also be a weight, nor a layer's name reused."""
+        roles: dict[str, str] = {name: "an input" for name in spec.inputs}
+        for layer in spec.layers:
+            params = [w for row in layer.weights for w in row]
+            params += [b for b in layer.biases if b]
+            for name in params:
+                if roles.get(name, "a parameter") != "a parameter":
+                    raise self.fail(layer.line, f"layer {layer.name}: '{name}' is already "
+                                    f"{roles[name]}")
+                roles[name] = "a parameter"
+        if isinstance(spec.l2, str) and spec.l2 in roles:
+            raise self.fail(at("l2"), f"l2: '{spec.l2}' is already {roles[spec.l2]}")
+
+    def values(self, value, line: int, spec: Spec) -> dict[str, float]:
+        if not isinstance(value, dict):
+            raise self.fail(line, f"values: expected a mapping of names to numbers, "
+                            f"got {_kind(value)}")
+        known = settable_names(spec)
+        out = {}
+        for key, number in value.items():
+            key_line = line_of(value, key)
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise self.fail(key_line, f"values: '{echo(key)}' is not an input, parameter "
+                                f"or target of this network{hint}")
+            out[key] = self.number(number, key_line, f"values.{key}")
+        return out
+
+    def aliases(self, value, line: int) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise self.fail(line, f"aliases: expected a mapping, got {_kind(value)}")
+        return {"".join(key.split()): self.text(v, line_of(value, key), f"aliases.{key}")
+                for key, v in value.items()}
+
+    def checks(self, value, line: int) -> list[Check]:
+        if not isinstance(value, list):
+            raise self.fail(line, f"checks: expected a list, got {_kind(value)}")
+        return [self.check(item, line_of(value, k), f"checks[{k + 1}]")
+                for k, item in enumerate(value)]
+
+    def check(self, value, line: int, where: str) -> Check:
+        node = self.mapping(value, line, where, CHECK_KEYS, required=("wrt",))
+        at = lambda key: line_of(node, key)  # noqa: E731
+        given = [key for key in ("claim", "latex", "steps") if key in node]
+        if len(given) != 1:
+            raise self.fail(line, f"{where}: give exactly one of claim, latex or steps")
+        check = Check(wrt=self.text(node["wrt"], at("wrt"), f"{where}.wrt"), line=line)
+        if "of" in node:
+            check.of = self.text(node["of"], at("of"), f"{where}.of")
+        if "claim" in node or "latex" in node:
+            syntax = "sympy" if "claim" in node else "latex"
+            key = given[0]
+            check.claim = Formula(self.text(node[key], at(key), f"{where}.{key}"), syntax,
+                                  at(key))
+            check.line = at(key)
+        else:
+            check.steps = self.steps(node["steps"], at("steps"), f"{where}.steps")
+            check.line = check.steps[0].line
+        if "expect" in node:
+            check.expect = node["expect"]
+            if check.expect not in ("correct", "incorrect"):
+                raise self.fail(at("expect"), f"{where}.expect: expected 'correct' or "
+                                f"'incorrect', got '{echo(str(check.expect))}'")
+        if "assume" in node:
+            check.assume = node["assume"]
+            if check.assume not in ASSUMPTIONS:
+                raise self.fail(at("assume"), f"{where}.assume: unknown assumption "
+                                f"'{echo(str(check.assume))}' (known: "
+                                f"{', '.join(sorted(ASSUMPTIONS))})")
+        return check
+
+    def steps(self, value, line: int, where: str) -> list[Formula]:
+        if not isinstance(value, list) or not value:
+            raise self.fail(line, f"{where}: expected a list of formulas, got {_kind(value)}")
+        steps = []
+        for k, item in enumerate(value):
+            item_line = line_of(value, k)
+            if isinstance(item, dict):
+                self.mapping(item, item_line, f"{where}[{k + 1}]", ("claim", "latex"))
+                if len(item) != 1:
+                    raise self.fail(item_line, f"{where}[{k + 1}]: give claim or latex")
+                key = next(iter(item))
+                steps.append(Formula(self.text(item[key], item_line, f"{where}[{k + 1}]"),
+                                     "sympy" if key == "claim" else "latex", item_line))
+            else:
+                steps.append(Formula(self.text(item, item_line, f"{where}[{k + 1}]"), "sympy",
+                                     item_line))
+        return steps
+
+
+def settable_names(spec: Spec) -> set[str]:
+    """Names a `values:` entry may fix: inputs, parameters, targets and a named l2."""
+    names = set(spec.inputs)
+    for layer in spec.layers:
+        names.update(w for row in layer.weights for w in row)
+        names.update(b for b in layer.biases if b)
+    names.update(f"target_{spec.output.unit(j)}" for j in range(1, spec.output.units + 1))
+    if isinstance(spec.l2, str):
+        names.add(spec.l2)
+    return names
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return f"the text '{echo(value, 30)}'"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
