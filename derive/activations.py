@@ -7,8 +7,8 @@ compact and turns most backprop identities into polynomial ones, which are quick
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy as sp
 

@@ -111,7 +111,7 @@ class Network:
 
     def _layer(self, layer: Layer, below: list[sp.Symbol], index: int) -> list[sp.Symbol]:
         for j in range(1, layer.units + 1):  # parameters first, in reading order
-            for src, wname in zip(below, layer.weights[j - 1]):
+            for src, wname in zip(self.below(layer), layer.weights[j - 1]):
                 self._add(wname, "weight", f"weight {src} -> {layer.unit(j)}")
         for j, bias in enumerate(layer.biases, start=1):
             if bias:

@@ -13,7 +13,7 @@ import sympy as sp
 
 from . import activations, expr, losses, safeyaml
 from .errors import SpecError, echo
-from .safeyaml import Map, Seq, line_of
+from .safeyaml import line_of
 
 MAX_UNITS = 1024
 MAX_LAYERS = 32

@@ -1,0 +1,80 @@
+"""The Python API that the CLI, the pytest plugin and coursework tests all use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+
+from . import calculus
+from . import spec as specs
+from .errors import DeriveError
+from .network import Network, suggest
+from .notation import to_latex, to_text
+
+
+def load(source: str | Path | dict) -> Network:
+    """A network from a spec file's path or from a dict in the spec's shape."""
+    spec = specs.from_data(source) if isinstance(source, dict) else specs.load(source)
+    return Network(spec)
+
+
+@dataclass
+class Gradient:
+    wrt: str
+    expr: sp.Expr
+    value: float | None = None
+    updated: float | None = None
+
+    @property
+    def text(self) -> str:
+        return to_text(self.expr)
+
+    @property
+    def latex(self) -> str:
+        return to_latex(self.expr)
+
+
+@dataclass
+class Gradients:
+    """Every requested dE_total/dX, with numbers where the point fixes them."""
+
+    network: Network
+    loss: float | None
+    items: list[Gradient]
+    expanded: bool = False
+
+
+def point(network: Network, overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """The spec's `values`, with overrides (e.g. from --at) checked against the network."""
+    values = dict(network.spec.values)
+    known = specs.settable_names(network.spec)
+    for name, number in (overrides or {}).items():
+        if name not in known:
+            raise DeriveError(f"--at: '{name}' is not an input, parameter or target of this "
+                              f"network{suggest(name, sorted(known))}")
+        values[name] = number
+    return values
+
+
+def gradients(network: Network, wrt: list[str] | None = None, *, at: dict | None = None,
+              lr: float | None = None, expanded: bool = False) -> Gradients:
+    names = wrt or network.params
+    for name in names:
+        if name not in network:
+            raise DeriveError(f"--wrt: unknown name '{name}'"
+                              f"{suggest(name, list(network.quantities))}")
+        calculus.kind_of_variable(network, network[name].symbol)
+    values = point(network, at)
+    items = []
+    for name in names:
+        compact = calculus.gradient(network, name)
+        item = Gradient(name, calculus.expand(network, compact) if expanded else compact,
+                        calculus.value(network, compact, values))
+        if lr is not None and item.value is not None and network[name].kind in ("weight", "bias") \
+                and name in values:
+            item.updated = values[name] - lr * item.value
+        items.append(item)
+    loss = calculus.value(network, network.loss.symbol, values)
+    return Gradients(network, loss, items, expanded)

@@ -1,0 +1,101 @@
+"""Rendering results for people (rich) and for programs (JSON, LaTeX). No logic here."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .api import Gradients
+from .network import Network
+from .notation import number, partial_latex, to_text
+
+
+def show(network: Network, console: Console) -> None:
+    spec = network.spec
+    title = spec.name or spec.file
+    console.print(f"[bold]{escape(title)}[/bold]")
+    layers = Table("layer", "units", "activation", "weights", "bias", title="Network",
+                   title_justify="left")
+    layers.add_row("input", str(len(spec.inputs)), "", "", "", end_section=False)
+    for layer in spec.layers:
+        weights = ", ".join(" ".join(row) for row in layer.weights)
+        alpha = f" (alpha={layer.alpha})" if layer.alpha is not None else ""
+        biases = sorted({b for b in layer.biases if b}) or ["none"]
+        layers.add_row(layer.name, str(layer.units), layer.activation + alpha,
+                       _short(weights), _short(", ".join(biases)))
+    console.print(layers)
+    l2 = f", l2 = {spec.l2}" if spec.l2 is not None else ""
+    console.print(f"loss: [bold]{spec.loss}[/bold]{escape(l2)}\n")
+    names = Table("name", "meaning", "defined as", title="Names a claim can use",
+                  title_justify="left")
+    for quantity in network.quantities.values():
+        definition = to_text(quantity.definition) if quantity.definition is not None else ""
+        names.add_row(quantity.name, escape(quantity.meaning), _short(definition))
+    console.print(names)
+    families = Table("family", "index range", "meaning", title="Indexed families (1-based)",
+                     title_justify="left")
+    if network.input_family:
+        families.add_row(escape(f"{network.input_family}[k]"), f"k = 1..{len(spec.inputs)}", "input k")
+    for layer in spec.layers:
+        n, below = layer.units, len(network.below(layer))
+        for prefix, meaning in (("net", "pre-activation"), ("out", "activation"),
+                                ("delta", "dE_total/dnet")):
+            families.add_row(escape(f"{prefix}_{layer.name}[j]"), f"j = 1..{n}",
+                             f"{meaning} of {layer.name}j")
+        families.add_row(escape(f"w_{layer.name}[j, k]"), f"j = 1..{n}, k = 1..{below}",
+                         f"weight into {layer.name}j from unit k below")
+        if any(layer.biases):
+            families.add_row(escape(f"b_{layer.name}[j]"), f"j = 1..{n}", f"bias of {layer.name}j")
+        families.add_row(f"n_{layer.name}", "", f"number of units of {layer.name} ({n})")
+    families.add_row(escape(f"target_{spec.output.name}[j]"), f"j = 1..{spec.output.units}",
+                     "target of output j")
+    console.print(families)
+    console.print("d(A, B): partial derivative of A w.r.t. B, holding B's layer-mates of "
+                  "its kind fixed; Sum(expr, (j, 1, n_h)); KroneckerDelta(i, j)")
+
+
+def grad_text(result: Gradients, console: Console) -> None:
+    has_values = any(g.value is not None for g in result.items)
+    has_updates = any(g.updated is not None for g in result.items)
+    table = Table("wrt", "dE_total/d(wrt)" + (" (expanded)" if result.expanded else ""),
+                  title=escape(result.network.spec.name or ""), title_justify="left")
+    if has_values:
+        table.add_column("value", justify="right")
+    if has_updates:
+        table.add_column("after step", justify="right")
+    for item in result.items:
+        row = [item.wrt, escape(item.text)]
+        if has_values:
+            row.append(number(item.value) if item.value is not None else "")
+        if has_updates:
+            row.append(number(item.updated) if item.updated is not None else "")
+        table.add_row(*row)
+    console.print(table)
+    if result.loss is not None:
+        console.print(f"E_total = {number(result.loss)}")
+
+
+def grad_json(result: Gradients) -> str:
+    loss = {"value": result.loss} if result.loss is not None else {}
+    gradients = {}
+    for item in result.items:
+        entry: dict = {"expr": item.text, "latex": item.latex}
+        if item.value is not None:
+            entry["value"] = item.value
+        if item.updated is not None:
+            entry["updated"] = item.updated
+        gradients[item.wrt] = entry
+    return json.dumps({"loss": loss, "gradients": gradients}, indent=2)
+
+
+def grad_latex(result: Gradients) -> str:
+    lines = [rf"{partial_latex('E_total', item.wrt)} &= {item.latex}" for item in result.items]
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
