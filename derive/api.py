@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import calculus
+from . import calculus, claims, verdicts
 from . import spec as specs
 from .errors import DeriveError
 from .network import Network, suggest
@@ -78,3 +78,62 @@ def gradients(network: Network, wrt: list[str] | None = None, *, at: dict | None
         items.append(item)
     loss = calculus.value(network, network.loss.symbol, values)
     return Gradients(network, loss, items, expanded)
+
+
+@dataclass
+class Result:
+    """A judged claim: what was claimed, the verdict, and whether it met its `expect`."""
+
+    claim: claims.Claim
+    verdict: verdicts.Verdict
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.verdict == self.claim.expect
+
+    @property
+    def truth_text(self) -> str:
+        return to_text(self.claim.truth)
+
+    def to_json(self) -> dict:
+        c, v = self.claim, self.verdict
+        entry = {"file": c.file, "line": c.line, "of": c.of, "wrt": c.wrt, "index": c.index,
+                 "verdict": v.verdict, "shown_by": v.shown_by, "expect": c.expect,
+                 "ok": self.ok, "hint": v.hint, "counterexample": v.counterexample}
+        if c.step is not None:
+            entry["step"] = c.step
+        return entry
+
+
+def check_claims(network: Network, items: list[claims.Claim],
+                 budget: float = verdicts.BUDGET) -> list[Result]:
+    results = [Result(c, verdicts.judge(network, c.claim, c.truth, c.assume, budget))
+               for c in items]
+    _first_wrong_step(results)
+    return results
+
+
+def _first_wrong_step(results: list[Result]) -> None:
+    """In a steps chain, name the first step that breaks the equality."""
+    seen: set = set()
+    for result in results:
+        c = result.claim
+        key = (c.file, c.of, c.wrt, tuple(c.index.items()))
+        if c.step is not None and result.verdict.verdict == "incorrect" and key not in seen:
+            seen.add(key)
+            note = f"step {c.step} is the first wrong step"
+            hint = result.verdict.hint
+            result.verdict.hint = f"{note}; {hint}" if hint else note
+
+
+def check(source: str | Path | dict, budget: float = verdicts.BUDGET) -> list[Result]:
+    """Judge every check of a spec."""
+    network = load(source)
+    items = [c for check in network.spec.checks for c in claims.claims_of(network, check)]
+    return check_claims(network, items, budget)
+
+
+def check_one(network: Network, wrt: str, claim: str, of: str = "E_total",
+              syntax: str = "sympy", budget: float = verdicts.BUDGET) -> list[Result]:
+    """Judge one claim given as text, e.g. from the command line."""
+    return check_claims(network, claims.one_claim(network, wrt, claim, of, syntax), budget)

@@ -7,7 +7,7 @@ import sys
 import click
 from rich.console import Console
 
-from . import api, report
+from . import api, report, verdicts
 from .errors import DeriveError
 
 
@@ -65,3 +65,34 @@ def grad(spec, wrt, fmt, expanded, lr, at):
         click.echo(report.grad_latex(result))
     else:
         report.grad_text(result, Console())
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--wrt", help="Check one claim about this name instead of the spec's checks.")
+@click.option("--of", "of", default="E_total", show_default=True, help="With --wrt.")
+@click.option("--claim", help="The claim, in SymPy syntax (with --wrt).")
+@click.option("--latex", help="The claim, in LaTeX (with --wrt).")
+@click.option("--budget", type=float, default=verdicts.BUDGET, show_default=True,
+              help="Seconds of symbolic work per claim before falling back to numbers.")
+def check(specs, fmt, wrt, of, claim, latex, budget):
+    """Verify claims: every check in the files, or one from the command line.
+
+    Exit status: 0 every check met its expect, 1 one did not (or was undecided),
+    2 invalid input.
+    """
+    if wrt is None and (claim or latex):
+        raise click.UsageError("--claim and --latex need --wrt")
+    if wrt is not None:
+        if len(specs) != 1 or (claim is None) == (latex is None):
+            raise click.UsageError("--wrt takes one SPEC and exactly one of --claim, --latex")
+        text, syntax = (claim, "sympy") if claim is not None else (latex, "latex")
+        results = api.check_one(api.load(specs[0]), wrt, text, of, syntax, budget)
+    else:
+        results = [r for path in specs for r in api.check(path, budget)]
+    if fmt == "json":
+        click.echo(report.check_json(results))
+    else:
+        report.check_text(results, Console())
+    sys.exit(0 if all(r.ok for r in results) else 1)

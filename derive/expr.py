@@ -219,7 +219,7 @@ def _describe(node: ast.AST) -> str:
 
 
 def _suggest(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
@@ -267,6 +267,10 @@ class Scope:
         """How many members a family has along an index position (for a bare \\sum_j)."""
         return None
 
+    def alias(self, name: str) -> Node | None:
+        """The formula an alias name stands for, or None."""
+        return None
+
     def derivative(self, of: sp.Expr, wrt: sp.Expr) -> sp.Expr:
         raise ClaimError("d(A, B) is not available here")
 
@@ -278,6 +282,7 @@ class Scope:
 class Evaluator:
     scope: Scope
     env: dict[str, int] = field(default_factory=dict)
+    expanding: set[str] = field(default_factory=set)  # aliases being expanded (cycles)
 
     def __call__(self, node: Node) -> sp.Expr:
         return getattr(self, "_" + node.kind)(node)
@@ -289,12 +294,24 @@ class Evaluator:
         name = node.value
         if name in self.env:
             return sp.Integer(self.env[name])
+        alias = self.scope.alias(name)
+        if alias is not None:
+            return self._alias(name, alias)
         value = self.scope.name(name)
         if value is None:
             value = CONSTANTS.get(name)
         if value is None:
             raise self._unknown(name, node.column)
         return value
+
+    def _alias(self, name, node):
+        if name in self.expanding:
+            raise ClaimError(f"alias '{echo(name)}' refers to itself")
+        self.expanding.add(name)
+        try:
+            return self(node)
+        finally:
+            self.expanding.discard(name)
 
     def _unknown(self, name, column):
         hint = _suggest(name, self.scope.known_names())
@@ -338,6 +355,8 @@ class Evaluator:
     def _call(self, node):
         args = [self(a) for a in node.args]
         if node.value == "d":
+            if not args[1].is_Symbol:
+                raise ClaimError(f"d(A, B): B must be a single quantity (column {node.column})")
             return self.scope.derivative(*args)
         return FUNCTIONS[node.value].build(*args)
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .api import Gradients
+from .api import Gradients, Result
 from .network import Network
 from .notation import number, partial_latex, to_text
 
@@ -99,3 +99,66 @@ def grad_latex(result: Gradients) -> str:
 def _short(text: str, limit: int = 120) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
+
+
+def check_text(results: list[Result], console: Console) -> None:
+    for file in dict.fromkeys(r.claim.file for r in results):
+        table = Table("line", "claim", "verdict", "shown by", "hint", title=escape(file),
+                      title_justify="left")
+        for result in (r for r in results if r.claim.file == file):
+            v = result.verdict
+            color = "green" if result.ok else "red"
+            verdict = v.verdict if result.claim.expect == "correct" else \
+                f"{v.verdict} (expected)" if result.ok else f"{v.verdict} (expected incorrect)"
+            table.add_row(str(result.claim.line or ""), escape(_what(result)),
+                          f"[{color}]{verdict}[/{color}]", v.shown_by or "",
+                          escape(v.hint or ""))
+        console.print(table)
+    for result in results:
+        if not result.ok:
+            _details(result, console)
+    failed = sum(not r.ok for r in results)
+    summary = f"{len(results)} checks: {len(results) - failed} ok, {failed} failed"
+    console.print(f"[{'red' if failed else 'green'}]{summary}[/]")
+
+
+def _details(result: Result, console: Console) -> None:
+    v = result.verdict
+    console.print(f"\n[bold red]✗[/] {escape(_where(result))}  {escape(_what(result))}")
+    console.print(f"  claim: {escape(_short(result.claim.text, 200))}")
+    console.print(f"  truth: {escape(_short(result.truth_text, 200))}")
+    if v.counterexample:
+        point = ", ".join(f"{k}={number(x)}" for k, x in v.counterexample["point"].items())
+        console.print(f"  at {escape(_short(point, 400))}:")
+        console.print(f"    claim = {_digits(v.counterexample['claim'], v.counterexample['truth'])}"
+                      f", truth = {_digits(v.counterexample['truth'], v.counterexample['claim'])}")
+    if v.hint:
+        console.print(f"  hint: {escape(v.hint)}")
+
+
+def _digits(x: float, other: float) -> str:
+    """Enough digits to show that two numbers differ."""
+    for digits in (9, 12, 17):
+        if f"{x:.{digits}g}" != f"{other:.{digits}g}":
+            return f"{x:.{digits}g}"
+    return f"{x:.17g}"
+
+
+def _where(result: Result) -> str:
+    line = f":{result.claim.line}" if result.claim.line else ""
+    return f"{result.claim.file}{line}"
+
+
+def _what(result: Result) -> str:
+    c = result.claim
+    what = f"d({c.of}, {c.wrt})"
+    if c.index:
+        what += " [" + ", ".join(f"{k}={v}" for k, v in c.index.items()) + "]"
+    if c.step is not None:
+        what += f" step {c.step}"
+    return what
+
+
+def check_json(results: list[Result]) -> str:
+    return json.dumps({"ok": all(r.ok for r in results),
+                       "checks": [r.to_json() for r in results]}, indent=2)

@@ -64,7 +64,7 @@ class Check:
     steps: list[Formula] = field(default_factory=list)
     expect: str = "correct"
     assume: str | None = None
-    line: int = 0
+    line: int | None = None
 
 
 @dataclass

@@ -1,0 +1,144 @@
+"""Checks -> concrete claims: parse the formula, expand templates and steps, find the truth.
+
+One `Claim` per thing to judge: a template `wrt: w_o[j, k]` gives one per (j, k), and a
+`steps:` chain one per step, each compared with the same true derivative.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import calculus, expr
+from .errors import ClaimError, DeriveError, echo
+from .network import Network, Vocabulary
+from .spec import Check, Formula
+
+MAX_INSTANCES = 10_000
+
+
+@dataclass
+class Claim:
+    """One equation to judge: `claim` should equal d(of, wrt)."""
+
+    file: str
+    line: int | None
+    of: str
+    wrt: str
+    claim: sp.Expr
+    truth: sp.Expr
+    text: str
+    index: dict[str, int] = field(default_factory=dict)
+    step: int | None = None
+    expect: str = "correct"
+    assume: str | None = None
+
+
+class Names(Vocabulary):
+    """The network's vocabulary plus the spec's aliases (which may refer to each other)."""
+
+    def __init__(self, network: Network):
+        super().__init__(network)
+        self.aliases = network.spec.aliases
+        self._parsed: dict[str, expr.Node] = {}
+
+    def alias(self, name: str) -> expr.Node | None:
+        if name not in self.aliases:
+            return None
+        if name not in self._parsed:
+            try:
+                self._parsed[name] = expr.parse(self.aliases[name])
+            except ClaimError as exc:
+                raise ClaimError(f"alias '{echo(name)}': {exc.message}") from None
+        return self._parsed[name]
+
+    def known_names(self):
+        return super().known_names() + list(self.aliases)
+
+
+def parse_formula(formula: Formula) -> expr.Node:
+    if formula.syntax == "latex":
+        raise ClaimError("LaTeX claims are not supported in this version; write the claim "
+                         "in SymPy syntax with `claim:`")
+    return expr.parse(formula.text)
+
+
+def claims_of(network: Network, check: Check) -> list[Claim]:
+    """Every concrete claim a check makes, or a ClaimError located at the check's line."""
+    try:
+        return list(_expand(network, check))
+    except DeriveError as exc:
+        raise exc.located(network.spec.file, check.line) from None
+
+
+def _expand(network: Network, check: Check):
+    names = Names(network)
+    of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
+    formulas = [check.claim] if check.claim else check.steps
+    bodies = [(f, _located(f, parse_formula)) for f in formulas]
+    variables = sorted((expr.free_names(of_node) | expr.free_names(wrt_node))
+                       - _bound_names(names))
+    ranges = [_range_of(var, [of_node, wrt_node], names) for var in variables]
+    if sp.prod([len(r) for r in ranges]) > MAX_INSTANCES:
+        raise ClaimError(f"the template has too many instances (more than {MAX_INSTANCES:,})")
+    for values in itertools.product(*ranges):
+        env = dict(zip(variables, values))
+        of = _quantity(expr.evaluate(of_node, names, env), check.of, "of")
+        wrt = _quantity(expr.evaluate(wrt_node, names, env), check.wrt, "wrt")
+        truth = calculus.derivative(network, of, wrt)
+        for step, (formula, body) in enumerate(bodies, start=1):
+            claim = _located(formula, lambda f: expr.evaluate(body, names, env))  # noqa: B023
+            yield Claim(network.spec.file, formula.line, of.name, wrt.name, claim, truth,
+                        formula.text, env, step if check.steps else None, check.expect,
+                        check.assume)
+
+
+def _located(formula: Formula, action):
+    try:
+        return action(formula)
+    except DeriveError as exc:
+        raise exc.located(line=formula.line) from None
+
+
+def one_claim(network: Network, wrt: str, text: str, of: str = "E_total",
+              syntax: str = "sympy") -> list[Claim]:
+    """A claim from the command line (`derive check SPEC --wrt NAME --claim TEXT`)."""
+    check = Check(wrt=wrt, of=of, claim=Formula(text, syntax, None))
+    return claims_of(network, check)
+
+
+_NAME_NODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?")
+
+
+def _name_node(text: str, key: str) -> expr.Node:
+    if not _NAME_NODE.fullmatch(text.replace(" ", "")):
+        raise ClaimError(f"{key}: expected a quantity name like w5 or w_o[j, k], got "
+                         f"'{echo(text)}'")
+    node = expr.parse(text)
+    if node.kind not in ("name", "family"):
+        raise ClaimError(f"{key}: expected a quantity name, got '{echo(text)}'")
+    return node
+
+
+def _bound_names(names: Names) -> set[str]:
+    return set(names.known_names()) | set(expr.CONSTANTS)
+
+
+def _range_of(var: str, nodes: list[expr.Node], names: Names) -> range:
+    for node in nodes:
+        if node.kind == "family":
+            for position, arg in enumerate(node.args):
+                if arg.kind == "name" and arg.value == var:
+                    size = names.range_of(node.value, position)
+                    if size is not None:
+                        return range(1, size + 1)
+    raise ClaimError(f"cannot tell the range of the index '{echo(var)}'")
+
+
+def _quantity(value: sp.Basic, text: str, key: str) -> sp.Symbol:
+    if not value.is_Symbol:
+        raise ClaimError(f"{key}: '{echo(text)}' is not a quantity of the network")
+    return value

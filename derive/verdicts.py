@@ -1,0 +1,348 @@
+"""Is a claim equal to the truth? Numbers first, then a proof, then a reason when it is not.
+
+1. Screen: evaluate claim and truth at seeded random points in 50-digit arithmetic, at
+   several scales (so a claim wrong only where |w| > 3 is still caught), inside the domain
+   (targets in (0,1), away from relu's kink). A disagreement is confirmed at 100 digits
+   before it may become a counterexample, so rounding can never fake an `incorrect`.
+2. Prove: claim - truth is zero after successively lower rewrites: deltas and loss terms
+   by their definitions, then each layer's outputs and nets, top to bottom. Each layer's
+   outputs stay atoms as long as possible, so most backprop identities are polynomial
+   identities that `expand` settles at once; exponentials become fresh positive symbols.
+3. Explain: wrong sign, constant factor, identically zero, one term off, a condition on
+   the targets, by comparing the numbers gathered in step 1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from . import calculus, numeric
+from .network import Network
+from .notation import to_text
+
+DIGITS = 50
+CONFIRM_DIGITS = 100
+POINTS = 32
+MIN_POINTS = 6
+EQUAL = mpmath.mpf(10) ** -38  # relative, at DIGITS
+EQUAL_CONFIRM = mpmath.mpf(10) ** -80  # relative, at CONFIRM_DIGITS
+SCALES = (1, 6, 2, 10, 1, 4, 3, 8)  # parameter ranges [-s, s], cycled over the points
+SEED = 20240229
+BUDGET = 10.0  # seconds of symbolic work per claim
+KINKED = {"relu", "leaky_relu", "elu", "custom"}
+
+
+@dataclass
+class Verdict:
+    verdict: str  # correct, incorrect, undecided
+    shown_by: str | None = None  # symbolic or numeric, for correct
+    hint: str | None = None
+    counterexample: dict | None = None  # {"point": {...}, "claim": x, "truth": y}
+
+
+@dataclass
+class _Sample:
+    point: dict[str, Fraction]
+    claim: mpmath.mpf
+    truth: mpmath.mpf
+    env: dict
+
+
+def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None = None,
+          budget: float = BUDGET) -> Verdict:
+    """The verdict on `claim == truth` for every value of the network's free symbols."""
+    leaves = _leaves(network, claim, truth)
+    if assume:
+        leaves += [q.name for q in network.quantities.values()
+                   if q.kind == "target" and q.name not in leaves]
+    samples, wrong = _screen(network, claim, truth, leaves, assume)
+    if wrong is not None:
+        with mpmath.workdps(DIGITS):
+            hint = _hint(network, claim, truth, samples, assume)
+        return Verdict("incorrect", hint=hint, counterexample=_counterexample(wrong))
+    if len(samples) < MIN_POINTS:
+        return Verdict("undecided", hint="the claim or the truth is undefined at most "
+                       "points tried")
+    deadline = time.monotonic() + budget
+    if all(prove_zero(network, claim - truth, deadline, case)
+           for case in _cases(network, assume)):
+        return Verdict("correct", "symbolic")
+    return Verdict("correct", "numeric")
+
+
+def _cases(network: Network, assume: str | None) -> list[dict]:
+    """Assumptions as substitutions: the last target is 1 - the others, or each one-hot."""
+    targets = [q.symbol for q in network.quantities.values() if q.kind == "target"]
+    if assume == "targets sum to 1":
+        return [{targets[-1]: 1 - sp.Add(*targets[:-1])}]
+    if assume == "targets are one-hot":
+        return [{t: sp.Integer(k == hot) for k, t in enumerate(targets)}
+                for hot in range(len(targets))]
+    return [{}]
+
+
+# --- 1. numbers ---------------------------------------------------------------------------
+
+def _leaves(network: Network, *exprs: sp.Expr) -> list[str]:
+    """The inputs, parameters and targets the expressions depend on, in network order."""
+    seen: set[sp.Symbol] = set()
+    stack = [s for e in exprs for s in e.free_symbols]
+    while stack:
+        sym = stack.pop()
+        if sym in seen:
+            continue
+        seen.add(sym)
+        quantity = network.quantity_of(sym)
+        if quantity is not None and quantity.definition is not None:
+            stack.extend(quantity.definition.free_symbols)
+    return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]
+
+
+def _screen(network, claim, truth, leaves, assume):
+    """Samples at POINTS points, and the first disagreement confirmed at higher precision."""
+    rng = random.Random(SEED)
+    samples: list[_Sample] = []
+    wrong = None
+    for attempt in range(POINTS * 4):
+        if len(samples) >= POINTS:
+            break
+        point = _draw(network, leaves, rng, SCALES[attempt % len(SCALES)], assume)
+        with mpmath.workdps(DIGITS):
+            sample = _evaluate(network, claim, truth, point)
+            if sample is None:
+                continue
+            if wrong is None and _differ(sample.claim, sample.truth, EQUAL):
+                wrong = _confirm(network, claim, truth, sample)
+            samples.append(sample)
+    return samples, wrong
+
+
+def _draw(network: Network, leaves: list[str], rng: random.Random, scale: int,
+          assume: str | None) -> dict[str, Fraction]:
+    """Short decimals, so that a counterexample reads well."""
+    def decimal(low: float, high: float) -> Fraction:
+        return Fraction(round(rng.uniform(low, high), 2)).limit_denominator(100)
+
+    point = {}
+    for name in leaves:
+        kind = network[name].kind
+        if kind == "input":
+            point[name] = decimal(-2, 2)
+        elif kind == "target":
+            point[name] = decimal(0.01, 0.99)
+        elif kind == "constant":
+            point[name] = decimal(0.01, 1)
+        else:
+            point[name] = decimal(-scale, scale) or Fraction(scale, 7)
+    if assume:
+        names = [q.name for q in network.quantities.values() if q.kind == "target"]
+        drawn = [Fraction(rng.randint(1, 9), 10) for _ in names]
+        point.update(zip(names, CONDITIONS[assume](drawn)))
+    return point
+
+
+def _evaluate(network, claim, truth, point) -> _Sample | None:
+    env = calculus.point_values(network, {k: mpmath.mpf(v.numerator) / v.denominator
+                                          for k, v in point.items()})
+    if _near_kink(network, env):
+        return None
+    try:
+        return _Sample(point, numeric.evaluate(claim, env), numeric.evaluate(truth, env), env)
+    except numeric.Undefined:
+        return None
+
+
+def _near_kink(network: Network, env) -> bool:
+    for layer in network.spec.layers:
+        if layer.activation in KINKED:
+            for net in network.units(layer, "net"):
+                if net in env and abs(env[net]) < 1e-3:
+                    return True
+    return False
+
+
+def _differ(a, b, tolerance) -> bool:
+    return abs(a - b) > tolerance * max(1, abs(a), abs(b))
+
+
+def _confirm(network, claim, truth, first: _Sample) -> _Sample | None:
+    """The same point at twice the precision: a real difference stays the same size."""
+    with mpmath.workdps(CONFIRM_DIGITS):
+        sample = _evaluate(network, claim, truth, first.point)
+        if sample is None or not _differ(sample.claim, sample.truth, EQUAL_CONFIRM):
+            return None
+        difference, before = sample.claim - sample.truth, first.claim - first.truth
+        if abs(difference - before) > abs(difference) / 100:
+            return None  # it moved with the precision: rounding, not a difference
+        return sample
+
+
+def _counterexample(sample: _Sample) -> dict:
+    return {"point": {name: float(value) for name, value in sample.point.items()},
+            "claim": float(sample.claim), "truth": float(sample.truth)}
+
+
+# --- 2. proof -----------------------------------------------------------------------------
+
+def rewrites(network: Network):
+    """Substitution maps from the most compact basis down to inputs and parameters."""
+    for layer in network.spec.layers:  # deltas from the input side up, then loss terms
+        yield {s: network[s.name].definition for s in network.units(layer, "delta")}
+    yield {q.symbol: q.definition for q in network.quantities.values() if q.kind == "loss"}
+    for layer in reversed(network.spec.layers):
+        for kind in ("out", "net"):
+            yield {s: network[s.name].definition for s in network.units(layer, kind)}
+
+
+def prove_zero(network: Network, difference: sp.Expr, deadline: float,
+               assumed: dict | None = None) -> bool:
+    """True only if `difference` is identically zero (sound: never True by luck).
+
+    `assumed` substitutes a condition (on the targets) after every rewrite."""
+    assumed = assumed or {}
+    current = difference.xreplace(assumed)
+    if _is_zero(current, deadline):
+        return True
+    for mapping in rewrites(network):
+        if time.monotonic() > deadline:
+            return False
+        rewritten = _substitute(current, mapping).xreplace(assumed)
+        if rewritten != current:
+            current = rewritten
+            if _is_zero(current, deadline):
+                return True
+    return False
+
+
+def _substitute(e: sp.Expr, mapping: dict) -> sp.Expr:
+    """Apply a rewrite until none of its symbols is left (deltas refer to deltas above)."""
+    while e.free_symbols & mapping.keys():
+        e = e.xreplace(mapping)
+    return e
+
+
+def _is_zero(e: sp.Expr, deadline: float) -> bool:
+    if e == 0:
+        return True
+    if time.monotonic() > deadline:
+        return False
+    expanded = sp.expand(e)
+    if expanded == 0:
+        return True
+    if time.monotonic() > deadline or sp.count_ops(expanded) > 4000:
+        return False
+    rational = _exponentials_as_symbols(expanded)
+    if rational is not None:
+        numerator, _ = sp.fraction(sp.together(rational))
+        if sp.expand(numerator) == 0:
+            return True
+    return False
+
+
+def _exponentials_as_symbols(e: sp.Expr) -> sp.Expr | None:
+    """exp(a*x + b*y) -> z_x**a * z_y**b with fresh positive z: a rational function."""
+    e = e.rewrite(sp.exp) if e.has(sp.tanh, sp.sinh, sp.cosh) else e
+    if not e.has(sp.exp):
+        return None
+    fresh: dict[sp.Expr, sp.Symbol] = {}
+
+    def atom(term: sp.Expr) -> sp.Expr:
+        coefficient, rest = term.as_coeff_Mul()
+        if rest not in fresh:
+            fresh[rest] = sp.Symbol(f"_z{len(fresh)}", positive=True)
+        return fresh[rest] ** coefficient
+
+    def replace(arg: sp.Expr) -> sp.Expr:
+        return sp.Mul(*(atom(t) for t in sp.Add.make_args(sp.expand(arg))))
+
+    return e.replace(lambda x: isinstance(x, sp.exp), lambda x: replace(x.args[0]))
+
+
+# --- 3. hints -----------------------------------------------------------------------------
+
+def _hint(network, claim, truth, samples, assume) -> str | None:
+    pairs = [(s.claim, s.truth) for s in samples]
+    if pairs and all(not _differ(c, 0, EQUAL) for c, _ in pairs) and \
+            any(_differ(t, 0, EQUAL) for _, t in pairs):
+        return "the claim is identically zero"
+    ratio = _constant_ratio(pairs)
+    if ratio == -1:
+        return "wrong sign"
+    if ratio is not None:
+        return f"off by a constant factor {ratio} (the claim is {ratio} times the truth)"
+    if assume is None:
+        for condition in CONDITIONS:
+            if _holds_under(network, claim, truth, samples, condition):
+                return f"holds only when the {condition}"
+    return _one_term(network, claim, truth)
+
+
+CONDITIONS = {
+    "targets sum to 1": lambda ts: [t / sum(ts) for t in ts],
+    "targets are one-hot": lambda ts: [Fraction(int(k == ts.index(max(ts))))
+                                       for k in range(len(ts))],
+}
+
+
+def _holds_under(network, claim, truth, samples, condition) -> bool:
+    """Equal at the same points once their targets are made to meet the condition."""
+    names = [q.name for q in network.quantities.values() if q.kind == "target"]
+    if not names or not any(n in samples[0].point for n in names):
+        return False
+    for sample in samples:
+        point = dict(sample.point)
+        targets = [point.get(n, Fraction(1, 2)) for n in names]
+        point.update(zip(names, CONDITIONS[condition](targets)))
+        projected = _evaluate(network, claim, truth, point)
+        if projected is None or _differ(projected.claim, projected.truth, EQUAL):
+            return False
+    return True
+
+
+def _constant_ratio(pairs) -> Fraction | None:
+    ratios = [c / t for c, t in pairs if _differ(t, 0, EQUAL)]
+    if len(ratios) < MIN_POINTS // 2 or any(_differ(r, ratios[0], EQUAL) for r in ratios):
+        return None
+    guess = Fraction(str(mpmath.nstr(ratios[0], 30))).limit_denominator(1000)
+    if _differ(mpmath.mpf(guess.numerator) / guess.denominator, ratios[0], EQUAL):
+        return None
+    return guess
+
+
+def _one_term(network: Network, claim: sp.Expr, truth: sp.Expr) -> str | None:
+    """When claim and truth differ by a term or two, name them, in their most compact form."""
+    difference, candidates = truth - claim, []
+    for mapping in [{}, *itertools.islice(rewrites(network), len(network.spec.layers) + 1)]:
+        difference = _substitute(difference, mapping)
+        missing = sp.factor(sp.expand(difference))
+        if missing != 0 and len(sp.Add.make_args(missing)) <= 3 and \
+                sp.count_ops(missing) <= 25:
+            candidates.append(missing)
+    if not candidates:
+        return None
+    missing = min(candidates, key=sp.count_ops)  # min keeps the first (most compact basis)
+    terms = sp.Add.make_args(missing)
+    sign, term = _tidy(missing) if len(terms) == 1 else (1, missing)
+    noun = "term" if len(terms) == 1 else "terms"
+    if sign < 0:
+        return f"the claim has an extra {noun} {to_text(term)}"
+    return f"the claim lacks the {noun} {to_text(term)}"
+
+
+def _tidy(term: sp.Expr) -> tuple[int, sp.Expr]:
+    """-a*(b - 1) -> (+1, a*(1 - b)): the sign pulled out of a product, for reading."""
+    coefficient, factors = term.as_coeff_mul()
+    sign = -1 if coefficient < 0 else 1
+    tidy = []
+    for factor in factors:
+        if factor.is_Add and (factor.could_extract_minus_sign() or sign < 0):
+            sign, factor = -sign, -factor  # (b - 1) reads better as -(1 - b) here
+        tidy.append(factor)
+    return sign, abs(coefficient) * sp.Mul(*tidy, evaluate=False)
