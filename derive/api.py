@@ -134,6 +134,8 @@ def check(source: str | Path | dict, budget: float = verdicts.BUDGET) -> list[Re
 
 
 def check_one(network: Network, wrt: str, claim: str, of: str = "E_total",
-              syntax: str = "sympy", budget: float = verdicts.BUDGET) -> list[Result]:
+              syntax: str = "sympy", budget: float = verdicts.BUDGET,
+              assume: str | None = None) -> list[Result]:
     """Judge one claim given as text, e.g. from the command line."""
-    return check_claims(network, claims.one_claim(network, wrt, claim, of, syntax), budget)
+    items = claims.one_claim(network, wrt, claim, of, syntax, assume)
+    return check_claims(network, items, budget)

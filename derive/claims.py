@@ -15,7 +15,7 @@ import sympy as sp
 from . import calculus, expr
 from .errors import ClaimError, DeriveError, echo
 from .network import Network, Vocabulary
-from .spec import Check, Formula
+from .spec import ASSUMPTIONS, Check, Formula
 
 MAX_INSTANCES = 10_000
 
@@ -79,8 +79,8 @@ def _expand(network: Network, check: Check):
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
     formulas = [check.claim] if check.claim else check.steps
     bodies = [(f, _located(f, parse_formula)) for f in formulas]
-    variables = sorted((expr.free_names(of_node) | expr.free_names(wrt_node))
-                       - _bound_names(names))
+    variables = sorted({arg.value for node in (of_node, wrt_node) if node.kind == "family"
+                        for arg in node.args if arg.kind == "name"} - _bound_names(names))
     ranges = [_range_of(var, [of_node, wrt_node], names) for var in variables]
     if sp.prod([len(r) for r in ranges]) > MAX_INSTANCES:
         raise ClaimError(f"the template has too many instances (more than {MAX_INSTANCES:,})")
@@ -104,9 +104,12 @@ def _located(formula: Formula, action):
 
 
 def one_claim(network: Network, wrt: str, text: str, of: str = "E_total",
-              syntax: str = "sympy") -> list[Claim]:
+              syntax: str = "sympy", assume: str | None = None) -> list[Claim]:
     """A claim from the command line (`derive check SPEC --wrt NAME --claim TEXT`)."""
-    check = Check(wrt=wrt, of=of, claim=Formula(text, syntax, None))
+    if assume is not None and assume not in ASSUMPTIONS:
+        raise ClaimError(f"unknown assumption '{echo(assume)}' (known: "
+                         f"{', '.join(sorted(ASSUMPTIONS))})")
+    check = Check(wrt=wrt, of=of, claim=Formula(text, syntax, None), assume=assume)
     return claims_of(network, check)
 
 

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from . import api, report, verdicts
 from .errors import DeriveError
+from .spec import ASSUMPTIONS
 
 
 class _Command(click.Group):
@@ -74,21 +75,23 @@ def grad(spec, wrt, fmt, expanded, lr, at):
 @click.option("--of", "of", default="E_total", show_default=True, help="With --wrt.")
 @click.option("--claim", help="The claim, in SymPy syntax (with --wrt).")
 @click.option("--latex", help="The claim, in LaTeX (with --wrt).")
+@click.option("--assume", type=click.Choice(sorted(ASSUMPTIONS)),
+              help="A condition the claim may rely on (with --wrt).")
 @click.option("--budget", type=float, default=verdicts.BUDGET, show_default=True,
               help="Seconds of symbolic work per claim before falling back to numbers.")
-def check(specs, fmt, wrt, of, claim, latex, budget):
+def check(specs, fmt, wrt, of, claim, latex, assume, budget):
     """Verify claims: every check in the files, or one from the command line.
 
     Exit status: 0 every check met its expect, 1 one did not (or was undecided),
     2 invalid input.
     """
-    if wrt is None and (claim or latex):
-        raise click.UsageError("--claim and --latex need --wrt")
+    if wrt is None and (claim or latex or assume):
+        raise click.UsageError("--claim, --latex and --assume need --wrt")
     if wrt is not None:
         if len(specs) != 1 or (claim is None) == (latex is None):
             raise click.UsageError("--wrt takes one SPEC and exactly one of --claim, --latex")
         text, syntax = (claim, "sympy") if claim is not None else (latex, "latex")
-        results = api.check_one(api.load(specs[0]), wrt, text, of, syntax, budget)
+        results = api.check_one(api.load(specs[0]), wrt, text, of, syntax, budget, assume)
     else:
         results = [r for path in specs for r in api.check(path, budget)]
     if fmt == "json":

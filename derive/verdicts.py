@@ -36,6 +36,8 @@ EQUAL_CONFIRM = mpmath.mpf(10) ** -80  # relative, at CONFIRM_DIGITS
 SCALES = (1, 6, 2, 10, 1, 4, 3, 8)  # parameter ranges [-s, s], cycled over the points
 SEED = 20240229
 BUDGET = 10.0  # seconds of symbolic work per claim
+MAX_OPS = 1500  # larger expressions are not expanded (their expansion can explode)
+HINT_OPS = 300  # nor factored for a hint
 KINKED = {"relu", "leaky_relu", "elu", "custom"}
 
 
@@ -206,7 +208,7 @@ def prove_zero(network: Network, difference: sp.Expr, deadline: float,
     """True only if `difference` is identically zero (sound: never True by luck).
 
     `assumed` substitutes a condition (on the targets) after every rewrite."""
-    assumed = assumed or {}
+    assumed = {**_simplex(network), **(assumed or {})}
     current = difference.xreplace(assumed)
     if _is_zero(current, deadline):
         return True
@@ -221,6 +223,16 @@ def prove_zero(network: Network, difference: sp.Expr, deadline: float,
     return False
 
 
+def _simplex(network: Network) -> dict:
+    """A softmax layer's outputs sum to 1: an identity, so the last is 1 - the others."""
+    identities = {}
+    for layer in network.spec.layers:
+        if layer.activation == "softmax":
+            outs = network.units(layer, "out")
+            identities[outs[-1]] = 1 - sp.Add(*outs[:-1])
+    return identities
+
+
 def _substitute(e: sp.Expr, mapping: dict) -> sp.Expr:
     """Apply a rewrite until none of its symbols is left (deltas refer to deltas above)."""
     while e.free_symbols & mapping.keys():
@@ -231,12 +243,12 @@ def _substitute(e: sp.Expr, mapping: dict) -> sp.Expr:
 def _is_zero(e: sp.Expr, deadline: float) -> bool:
     if e == 0:
         return True
-    if time.monotonic() > deadline:
+    if time.monotonic() > deadline or sp.count_ops(e) > MAX_OPS:
         return False
     expanded = sp.expand(e)
     if expanded == 0:
         return True
-    if time.monotonic() > deadline or sp.count_ops(expanded) > 4000:
+    if time.monotonic() > deadline or sp.count_ops(expanded) > 4 * MAX_OPS:
         return False
     rational = _exponentials_as_symbols(expanded)
     if rational is not None:
@@ -321,10 +333,14 @@ def _one_term(network: Network, claim: sp.Expr, truth: sp.Expr) -> str | None:
     difference, candidates = truth - claim, []
     for mapping in [{}, *itertools.islice(rewrites(network), len(network.spec.layers) + 1)]:
         difference = _substitute(difference, mapping)
-        missing = sp.factor(sp.expand(difference))
+        if sp.count_ops(difference) > HINT_OPS:
+            break
+        missing = sp.factor_terms(sp.expand(difference))
         if missing != 0 and len(sp.Add.make_args(missing)) <= 3 and \
                 sp.count_ops(missing) <= 25:
             candidates.append(missing)
+            if len(candidates) == 2:
+                break
     if not candidates:
         return None
     missing = min(candidates, key=sp.count_ops)  # min keeps the first (most compact basis)
@@ -342,7 +358,7 @@ def _tidy(term: sp.Expr) -> tuple[int, sp.Expr]:
     sign = -1 if coefficient < 0 else 1
     tidy = []
     for factor in factors:
-        if factor.is_Add and (factor.could_extract_minus_sign() or sign < 0):
-            sign, factor = -sign, -factor  # (b - 1) reads better as -(1 - b) here
+        if factor.is_Add and sign < 0:
+            sign, factor = 1, -factor  # -a*(b - 1) reads better as a*(1 - b)
         tidy.append(factor)
     return sign, abs(coefficient) * sp.Mul(*tidy, evaluate=False)

@@ -1,0 +1,207 @@
+"""The commands as a user runs them: exit codes, exact JSON, readable one-line errors."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from derive.cli import main
+
+SPECS = Path(__file__).parent.parent / "specs"
+MAZUR = str(SPECS / "mazur.yaml")
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+# --- grad ---------------------------------------------------------------------------------
+
+def test_grad_json_reproduces_mazur_with_a_descent_step():
+    result = run("grad", MAZUR, "--format", "json", "--lr", "0.5")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert set(data) == {"loss", "gradients"}
+    assert data["loss"]["value"] == pytest.approx(0.298371109, abs=1e-9)
+    w5 = data["gradients"]["w5"]
+    assert set(w5) == {"expr", "latex", "value", "updated"}
+    assert w5["expr"] == "delta_o1*out_h1"
+    assert w5["latex"] == r"\delta_{o1} \mathrm{out}_{h1}"
+    assert w5["value"] == pytest.approx(0.082167041, abs=1e-9)
+    assert w5["updated"] == pytest.approx(0.35891648, abs=1e-8)
+    assert data["gradients"]["w1"]["updated"] == pytest.approx(0.149780716, abs=1e-9)
+    assert list(data["gradients"]) == ["w1", "w2", "w3", "w4", "b1", "w5", "w6", "w7", "w8",
+                                       "b2"]
+
+
+def test_grad_json_without_values_has_expressions_only():
+    result = run("grad", SPECS / "hidden_sigmoid.yaml", "--format", "json", "--wrt", "w1")
+    assert json.loads(result.output) == {
+        "loss": {},
+        "gradients": {"w1": {"expr": "delta_h1*i1", "latex": r"\delta_{h1} i_{1}"}}}
+
+
+def test_grad_text_prints_the_published_numbers():
+    result = run("grad", MAZUR, "--lr", "0.5")
+    assert result.exit_code == 0
+    for figure in ("0.0821670406", "0.35891648", "0.149780716", "E_total = 0.298371109"):
+        assert figure in result.output
+
+
+def test_grad_latex_is_an_align_environment():
+    result = run("grad", MAZUR, "--format", "latex", "--wrt", "w5", "--wrt", "b2")
+    assert result.output == (
+        "\\begin{align*}\n"
+        "\\frac{\\partial E_{\\mathrm{total}}}{\\partial w_{5}} &= "
+        "\\delta_{o1} \\mathrm{out}_{h1} \\\\\n"
+        "\\frac{\\partial E_{\\mathrm{total}}}{\\partial b_{2}} &= \\delta_{o1} + \\delta_{o2}\n"
+        "\\end{align*}\n")
+
+
+def test_grad_expanded_is_in_inputs_and_parameters_only():
+    result = run("grad", MAZUR, "--format", "json", "--wrt", "w5", "--expanded")
+    expr = json.loads(result.output)["gradients"]["w5"]["expr"]
+    assert "delta" not in expr and "out_" not in expr and "w5" in expr and "i1" in expr
+
+
+def test_grad_at_overrides_a_value():
+    base = json.loads(run("grad", MAZUR, "--format", "json").output)
+    moved = json.loads(run("grad", MAZUR, "--format", "json", "--at", "w5=0.9").output)
+    assert moved["loss"]["value"] != base["loss"]["value"]
+
+
+def test_grad_wrt_an_intermediate_quantity():
+    data = json.loads(run("grad", MAZUR, "--format", "json", "--wrt", "net_h1").output)
+    assert data["gradients"]["net_h1"]["expr"] == "delta_h1"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--wrt", "w9"], "error: --wrt: unknown name 'w9'"),
+    (["--at", "w99=1"], "error: --at: 'w99' is not an input, parameter or target"),
+    (["--wrt", "delta_h1"], "must be a net, out, weight, bias, input or target"),
+])
+def test_grad_rejects_bad_options_with_exit_2(args, message):
+    result = run("grad", MAZUR, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_grad_rejects_a_malformed_assignment():
+    result = run("grad", MAZUR, "--at", "w5")
+    assert result.exit_code == 2
+    assert "expected NAME=NUMBER" in result.output
+
+
+# --- show ---------------------------------------------------------------------------------
+
+def test_show_lists_every_name_and_family():
+    result = run("show", MAZUR)
+    assert result.exit_code == 0
+    for name in ("net_h1", "out_o2", "delta_h2", "target_o1", "E_o1", "E_total",
+                 "w_o[j, k]", "out_h[j]", "i[k]", "n_h", "weight h1 -> o1"):
+        assert name in result.output
+
+
+# --- check --------------------------------------------------------------------------------
+
+def test_check_all_shipped_specs_pass():
+    result = run("check", *sorted(SPECS.glob("*.yaml")))
+    assert result.exit_code == 0, result.output
+    assert " 0 failed" in result.output
+
+
+def test_check_json_entries_follow_the_contract():
+    data = json.loads(run("check", MAZUR, "--format", "json").output)
+    assert data["ok"] is True
+    first = data["checks"][0]
+    assert first == {"file": MAZUR, "line": 35, "of": "E_total", "wrt": "w5", "index": {},
+                     "verdict": "correct", "shown_by": "symbolic", "expect": "correct",
+                     "ok": True, "hint": None, "counterexample": None}
+    steps = [c for c in data["checks"] if "step" in c]
+    assert [c["step"] for c in steps] == [1, 2, 3]
+    assert [c["line"] for c in steps] == [38, 39, 40]
+    template = [c for c in data["checks"] if c["index"]][:4]
+    assert [c["index"] for c in template] == [{"j": 1, "k": 1}, {"j": 1, "k": 2},
+                                               {"j": 2, "k": 1}, {"j": 2, "k": 2}]
+    assert [c["wrt"] for c in template] == ["w5", "w6", "w7", "w8"]
+
+
+def test_check_one_claim_that_is_wrong_exits_1_with_a_counterexample():
+    result = run("check", MAZUR, "--wrt", "w5", "--claim", "2*delta_o1*out_h1",
+                 "--format", "json")
+    assert result.exit_code == 1
+    entry = json.loads(result.output)["checks"][0]
+    assert entry["verdict"] == "incorrect"
+    assert entry["hint"].startswith("off by a constant factor 2")
+    example = entry["counterexample"]
+    assert example["claim"] == pytest.approx(2 * example["truth"])
+    assert set(example["point"]) <= {"i1", "i2", "w1", "w2", "w3", "w4", "b1", "w5", "w6",
+                                     "w7", "w8", "b2", "target_o1", "target_o2"}
+
+
+def test_check_one_claim_text_report_explains_the_failure():
+    result = run("check", MAZUR, "--wrt", "b1", "--claim", "delta_h1")
+    assert result.exit_code == 1
+    assert "truth: delta_h1 + delta_h2" in result.output
+    assert "hint: the claim lacks the term delta_h2" in result.output
+    assert "1 checks: 0 ok, 1 failed" in result.output
+
+
+def test_check_of_a_jacobian_entry():
+    result = run("check", SPECS / "hidden_softmax.yaml", "--of", "out_h1", "--wrt", "net_h2",
+                 "--claim", "-out_h1*out_h2")
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--wrt", "w1", "--claim", "delta_h1*i9"], "unknown name 'i9' at column 10"),
+    (["--wrt", "w1", "--claim", "delta_h1*(i1"], "syntax error"),
+    (["--wrt", "w1", "--claim", "__import__('os')"], "unexpected character"),
+    (["--wrt", "nope", "--claim", "1"], "unknown name 'nope'"),
+    (["--claim", "1"], "--claim, --latex and --assume need --wrt"),
+    (["--wrt", "w1"], "exactly one of --claim, --latex"),
+])
+def test_check_invalid_command_lines_exit_2(args, message):
+    result = run("check", MAZUR, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_invalid_spec_names_file_and_line(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("inputs: 2\nlayers:\n  - name: h\n    units: 2\n    activation: sigmoidd\n")
+    for command in ("show", "grad", "check"):
+        result = run(command, spec)
+        assert result.exit_code == 2
+        assert result.output == (f"error: {spec}:5: layers[1].activation: unknown 'sigmoidd' "
+                                 f"(did you mean 'sigmoid'?)\n")
+
+
+def test_a_failing_check_in_a_file_exits_1(tmp_path):
+    spec = tmp_path / "wrong.yaml"
+    spec.write_text((SPECS / "hidden_sigmoid.yaml").read_text().split("aliases:")[0]
+                    + "checks:\n  - wrt: w5\n    claim: delta_o1 * out_h2\n")
+    result = run("check", spec, "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    claim_line = spec.read_text().splitlines().index("    claim: delta_o1 * out_h2") + 1
+    assert data["ok"] is False and data["checks"][0]["line"] == claim_line
+
+
+def test_the_installed_command_runs_in_a_real_process():
+    exe = shutil.which("derive") or str(Path(sys.executable).parent / "derive")
+    done = subprocess.run([exe, "check", MAZUR, "--format", "json"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ok"] is True
+    bad = subprocess.run([exe, "grad", MAZUR, "--wrt", "nope"], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
