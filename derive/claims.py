@@ -79,8 +79,10 @@ def _expand(network: Network, check: Check):
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
     formulas = [check.claim] if check.claim else check.steps
     bodies = [(f, _located(f, parse_formula)) for f in formulas]
-    variables = sorted({arg.value for node in (of_node, wrt_node) if node.kind == "family"
-                        for arg in node.args if arg.kind == "name"} - _bound_names(names))
+    bound = _bound_names(names)
+    variables = list(dict.fromkeys(  # in order of appearance: w_h[m, k] runs m, then k
+        arg.value for node in (of_node, wrt_node) if node.kind == "family"
+        for arg in node.args if arg.kind == "name" and arg.value not in bound))
     ranges = [_range_of(var, [of_node, wrt_node], names) for var in variables]
     if sp.prod([len(r) for r in ranges]) > MAX_INSTANCES:
         raise ClaimError(f"the template has too many instances (more than {MAX_INSTANCES:,})")
