@@ -67,16 +67,16 @@ def gradients(network: Network, wrt: list[str] | None = None, *, at: dict | None
                               f"{suggest(name, list(network.quantities))}")
         calculus.kind_of_variable(network, network[name].symbol)
     values = point(network, at)
+    compact = [calculus.gradient(network, name) for name in names]
+    loss, *numbers = calculus.values(network, [network.loss.symbol, *compact], values)
     items = []
-    for name in names:
-        compact = calculus.gradient(network, name)
-        item = Gradient(name, calculus.expand(network, compact) if expanded else compact,
-                        calculus.value(network, compact, values))
-        if lr is not None and item.value is not None and network[name].kind in ("weight", "bias") \
+    for name, formula, number in zip(names, compact, numbers):
+        item = Gradient(name, calculus.expand(network, formula) if expanded else formula,
+                        number)
+        if lr is not None and number is not None and network[name].kind in ("weight", "bias") \
                 and name in values:
-            item.updated = values[name] - lr * item.value
+            item.updated = values[name] - lr * number
         items.append(item)
-    loss = calculus.value(network, network.loss.symbol, values)
     return Gradients(network, loss, items, expanded)
 
 

@@ -43,14 +43,27 @@ def derivative(network: Network, of: sp.Expr, wrt: sp.Symbol) -> sp.Expr:
 
 
 def _through_deltas(network: Network, variable: Quantity) -> sp.Expr:
+    """dE/dp = sum over the nets that use p of delta * dnet/dp (+ the l2 term)."""
     key = ("grad", variable.name)
     if key not in network.cache:
-        terms = [network[q.name.replace("net_", "delta_", 1)].symbol * q.partials[variable.symbol]
-                 for q in network.quantities.values()
-                 if q.kind == "net" and variable.symbol in q.partials]
-        terms.append(network.loss.partials.get(variable.symbol, sp.S.Zero))  # the l2 term
+        terms = [delta * net.partials[variable.symbol]
+                 for net, delta in _nets_using(network).get(variable.symbol, [])]
+        terms.append(network.loss.partials.get(variable.symbol, sp.S.Zero))
         network.cache[key] = sp.Add(*terms)
     return network.cache[key]
+
+
+def _nets_using(network: Network) -> dict[sp.Symbol, list]:
+    """For each symbol, the nets whose definition uses it, with their deltas (built once)."""
+    if "uses" not in network.cache:
+        uses: dict[sp.Symbol, list] = {}
+        for q in network.quantities.values():
+            if q.kind == "net":
+                delta = network[q.name.replace("net_", "delta_", 1)].symbol
+                for parent in q.partials:
+                    uses.setdefault(parent, []).append((q, delta))
+        network.cache["uses"] = uses
+    return network.cache["uses"]
 
 
 def _chain(network: Network, of: sp.Expr, variable: Quantity) -> sp.Expr:
@@ -110,10 +123,19 @@ def point_values(network: Network, point: dict[str, object]) -> dict[sp.Symbol, 
     return env
 
 
+def values(network: Network, exprs: list[sp.Expr], point: dict[str, object]) -> list:
+    """Each expression's value at a point (one forward pass), None where the point falls short."""
+    with mpmath.workdps(DIGITS):
+        env = point_values(network, point)
+        out = []
+        for e in exprs:
+            try:
+                out.append(float(numeric.evaluate(e, env)))
+            except numeric.Missing:
+                out.append(None)
+        return out
+
+
 def value(network: Network, expr: sp.Expr, point: dict[str, object]) -> float | None:
     """The value of a compact expression at a point, or None if the point does not fix it."""
-    with mpmath.workdps(DIGITS):
-        try:
-            return float(numeric.evaluate(expr, point_values(network, point)))
-        except numeric.Missing:
-            return None
+    return values(network, [expr], point)[0]

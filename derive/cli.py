@@ -99,3 +99,7 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget):
     else:
         report.check_text(results, Console())
     sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+if __name__ == "__main__":
+    main()

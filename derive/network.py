@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -34,7 +35,15 @@ class Quantity:
     meaning: str
     layer: str | None = None
     definition: sp.Expr | None = None
-    partials: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    known_partials: dict[sp.Symbol, sp.Expr] | None = None
+
+    @property
+    def partials(self) -> dict[sp.Symbol, sp.Expr]:
+        """d(definition)/d(parent) for each symbol the definition uses, made on first use."""
+        if self.known_partials is None:
+            definition = self.definition if self.definition is not None else sp.S.Zero
+            self.known_partials = {s: sp.diff(definition, s) for s in definition.free_symbols}
+        return self.known_partials
 
     @property
     def name(self) -> str:
@@ -100,10 +109,7 @@ class Network:
             if known.kind in ("weight", "bias") and kind in ("weight", "bias"):
                 return known  # tying: one name, one parameter
             raise SpecError(f"'{name}' is used both as {known.meaning} and as {meaning}")
-        quantity = Quantity(symbol(name), kind, meaning, layer, definition)
-        if definition is not None:
-            quantity.partials = partials if partials is not None else \
-                {s: sp.diff(definition, s) for s in definition.free_symbols}
+        quantity = Quantity(symbol(name), kind, meaning, layer, definition, partials)
         self.quantities[name] = quantity
         if kind in ("weight", "bias"):
             self.params.append(name)
@@ -119,12 +125,18 @@ class Network:
         nets = []
         for j in range(1, layer.units + 1):
             unit = layer.unit(j)
-            total = sp.Add(*(self[w].symbol * src for src, w in zip(below, layer.weights[j - 1])))
-            bias = layer.biases[j - 1]
-            if bias:
-                total += self[bias].symbol
+            terms, partials = [], defaultdict(lambda: sp.S.Zero)
+            for src, name in zip(below, layer.weights[j - 1]):
+                weight = self[name].symbol
+                terms.append(weight * src)
+                partials[weight] += src  # a weight tied within the row sums its inputs
+                partials[src] += weight
+            if layer.biases[j - 1]:
+                bias = self[layer.biases[j - 1]].symbol
+                terms.append(bias)
+                partials[bias] += 1
             nets.append(self._add(f"net_{unit}", "net", f"pre-activation of {unit}",
-                                  layer.name, total).symbol)
+                                  layer.name, sp.Add(*terms), dict(partials)).symbol)
         outs = [symbol(f"out_{layer.unit(j)}") for j in range(1, layer.units + 1)]
         if layer.activation == "softmax":
             forward = activations.softmax(nets)

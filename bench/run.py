@@ -1,0 +1,107 @@
+"""Timings of derive against a naive SymPy baseline measured in the same run.
+
+Naive: one fully nested E_total, sympy.diff, then simplify(claim - truth) == 0, run in a
+child process with a timeout. derive: the same verdict through derive.api. Each figure is
+the median of several runs. Run with `make bench`; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sympy as sp
+
+from derive import api, calculus
+
+ROOT = Path(__file__).resolve().parent.parent
+NAIVE_TIMEOUT = 60.0
+REPEATS = 3
+
+
+def spec(sizes: list[int], activation: str = "sigmoid") -> dict:
+    layers = [{"name": "hgkmn"[k] if k < len(sizes) - 2 else "o", "units": n,
+               "activation": activation} for k, n in enumerate(sizes[1:])]
+    return {"inputs": sizes[0], "layers": layers, "loss": "sse"}
+
+
+def median_time(action, repeats: int = REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def naive_verdict(sizes: list[int], queue) -> None:
+    """Build E_total fully nested, differentiate, simplify(claim - truth)."""
+    network = api.load(spec(sizes))
+    loss = calculus.expand(network, network.loss.symbol)
+    w = network[network.params[0]].symbol
+    truth = sp.diff(loss, w)
+    claim = calculus.expand(network, calculus.gradient(network, w.name))
+    queue.put(sp.simplify(claim - truth) == 0)
+
+
+def naive_time(sizes: list[int]) -> float | None:
+    queue = multiprocessing.Queue()
+    process = multiprocessing.Process(target=naive_verdict, args=(sizes, queue))
+    start = time.perf_counter()
+    process.start()
+    process.join(NAIVE_TIMEOUT)
+    if process.is_alive():
+        process.kill()
+        return None
+    return time.perf_counter() - start
+
+
+def derive_verdict(sizes: list[int]) -> tuple[float, str]:
+    network = api.load(spec(sizes))
+    name = network.params[0]
+    claim = str(calculus.gradient(network, name))
+    shown = []
+    seconds = median_time(lambda: shown.append(api.check_one(network, name, claim)[0]))
+    return seconds, shown[-1].verdict.shown_by
+
+
+def main() -> None:
+    print(f"machine: {platform.machine()}, {multiprocessing.cpu_count()} cores, "
+          f"Python {platform.python_version()}, SymPy {sp.__version__}\n")
+    print(f"{'size':>10} {'params':>7} {'naive (s)':>10} {'derive (s)':>11} {'ratio':>8}  "
+          f"shown by")
+    for sizes in ([2, 2, 2], [4, 4, 3], [8, 8, 4]):
+        network = api.load(spec(sizes))
+        derive_seconds, shown_by = derive_verdict(sizes)
+        naive = naive_time(sizes)
+        naive_text = f"> {NAIVE_TIMEOUT:.0f}" if naive is None else f"{naive:.2f}"
+        ratio = f"{(naive or NAIVE_TIMEOUT) / derive_seconds:.0f}x"
+        ratio = ("> " if naive is None else "") + ratio
+        print(f"{'-'.join(map(str, sizes)):>10} {len(network.params):>7} {naive_text:>10} "
+              f"{derive_seconds:>11.3f} {ratio:>8}  {shown_by}")
+
+    print(f"\n{'size':>10} {'params':>7} {'all gradients + numbers (s)':>28}")
+    for sizes in ([8, 8, 4], [16, 16, 8], [32, 16, 10], [64, 32, 10]):
+        data = spec(sizes)
+        network = api.load(data)
+        point = {name: 0.1 for name in api.specs.settable_names(network.spec)}
+
+        def every_gradient():
+            net = api.load(data)
+            api.gradients(net, at=point)
+
+        print(f"{'-'.join(map(str, sizes)):>10} {len(network.params):>7} "
+              f"{median_time(every_gradient, 1):>28.3f}")
+
+    cli = [sys.executable, "-m", "derive.cli", "check", str(ROOT / "specs" / "mazur.yaml")]
+    seconds = median_time(lambda: subprocess.run(cli, capture_output=True, check=True))
+    print(f"\nderive check specs/mazur.yaml (whole process): {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
