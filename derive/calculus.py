@@ -118,8 +118,8 @@ def point_values(network: Network, point: dict[str, object]) -> dict[sp.Symbol, 
             continue
         try:
             env[quantity.symbol] = numeric.evaluate(quantity.definition, env)
-        except numeric.Missing:
-            continue
+        except (numeric.Missing, numeric.Undefined):
+            continue  # not fixed by the point, or undefined there: left out
     return env
 
 

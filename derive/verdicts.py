@@ -60,15 +60,14 @@ class _Sample:
 def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None = None,
           budget: float = BUDGET) -> Verdict:
     """The verdict on `claim == truth` for every value of the network's free symbols."""
-    leaves = _leaves(network, claim, truth)
-    if assume:
-        leaves += [q.name for q in network.quantities.values()
-                   if q.kind == "target" and q.name not in leaves]
-    samples, wrong = _screen(network, claim, truth, leaves, assume)
+    samples, wrong = _screen(network, claim, truth, assume)
     if wrong is not None:
         with mpmath.workdps(DIGITS):
             hint = _hint(network, claim, truth, samples, assume)
-        return Verdict("incorrect", hint=hint, counterexample=_counterexample(wrong))
+        shown = set(_leaves(network, claim, truth))
+        if assume:
+            shown |= {q.name for q in network.quantities.values() if q.kind == "target"}
+        return Verdict("incorrect", hint=hint, counterexample=_counterexample(wrong, shown))
     if len(samples) < MIN_POINTS:
         return Verdict("undecided", hint="the claim or the truth is undefined at most "
                        "points tried")
@@ -107,23 +106,38 @@ def _leaves(network: Network, *exprs: sp.Expr) -> list[str]:
     return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]
 
 
-def _screen(network, claim, truth, leaves, assume):
-    """Samples at POINTS points, and the first disagreement confirmed at higher precision."""
-    rng = random.Random(SEED)
+def _screen(network, claim, truth, assume):
+    """Samples at the network's points, and the first disagreement, confirmed."""
     samples: list[_Sample] = []
     wrong = None
-    for attempt in range(POINTS * 4):
-        if len(samples) >= POINTS:
-            break
-        point = _draw(network, leaves, rng, SCALES[attempt % len(SCALES)], assume)
-        with mpmath.workdps(DIGITS):
-            sample = _evaluate(network, claim, truth, point)
+    with mpmath.workdps(DIGITS):
+        for point, env in _points(network, assume):
+            sample = _sample(claim, truth, point, env)
             if sample is None:
                 continue
             if wrong is None and _differ(sample.claim, sample.truth, EQUAL):
                 wrong = _confirm(network, claim, truth, sample)
             samples.append(sample)
     return samples, wrong
+
+
+def _points(network: Network, assume: str | None) -> list[tuple[dict, dict]]:
+    """POINTS seeded points over every leaf, with the network's values there (made once)."""
+    key = ("points", assume)
+    if key not in network.cache:
+        leaves = [q.name for q in network.quantities.values() if q.is_leaf]
+        rng = random.Random(SEED)
+        points = []
+        with mpmath.workdps(DIGITS):
+            for attempt in range(POINTS * 4):
+                if len(points) == POINTS:
+                    break
+                point = _draw(network, leaves, rng, SCALES[attempt % len(SCALES)], assume)
+                env = _environment(network, point)
+                if not _near_kink(network, env):
+                    points.append((point, env))
+        network.cache[key] = points
+    return network.cache[key]
 
 
 def _draw(network: Network, leaves: list[str], rng: random.Random, scale: int,
@@ -150,15 +164,22 @@ def _draw(network: Network, leaves: list[str], rng: random.Random, scale: int,
     return point
 
 
-def _evaluate(network, claim, truth, point) -> _Sample | None:
-    env = calculus.point_values(network, {k: mpmath.mpf(v.numerator) / v.denominator
-                                          for k, v in point.items()})
-    if _near_kink(network, env):
-        return None
+def _environment(network: Network, point: dict[str, Fraction]) -> dict:
+    return calculus.point_values(network, {k: mpmath.mpf(v.numerator) / v.denominator
+                                           for k, v in point.items()})
+
+
+def _sample(claim, truth, point, env) -> _Sample | None:
     try:
         return _Sample(point, numeric.evaluate(claim, env), numeric.evaluate(truth, env), env)
-    except numeric.Undefined:
+    except (numeric.Undefined, numeric.Missing):
         return None
+
+
+def _evaluate(network, claim, truth, point) -> _Sample | None:
+    """A sample at a new point (at the current precision)."""
+    env = _environment(network, point)
+    return None if _near_kink(network, env) else _sample(claim, truth, point, env)
 
 
 def _near_kink(network: Network, env) -> bool:
@@ -186,8 +207,9 @@ def _confirm(network, claim, truth, first: _Sample) -> _Sample | None:
         return sample
 
 
-def _counterexample(sample: _Sample) -> dict:
-    return {"point": {name: float(value) for name, value in sample.point.items()},
+def _counterexample(sample: _Sample, shown: set[str]) -> dict:
+    return {"point": {name: float(value) for name, value in sample.point.items()
+                      if name in shown},
             "claim": float(sample.claim), "truth": float(sample.truth)}
 
 
@@ -306,7 +328,7 @@ CONDITIONS = {
 def _holds_under(network, claim, truth, samples, condition) -> bool:
     """Equal at the same points once their targets are made to meet the condition."""
     names = [q.name for q in network.quantities.values() if q.kind == "target"]
-    if not names or not any(n in samples[0].point for n in names):
+    if not samples or not set(names) & set(_leaves(network, claim, truth)):
         return False
     for sample in samples:
         point = dict(sample.point)
