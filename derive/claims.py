@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import calculus, expr
+from . import calculus, expr, latex
 from .errors import ClaimError, DeriveError, echo
 from .network import Network, Vocabulary
 from .spec import ASSUMPTIONS, Check, Formula
@@ -60,10 +60,7 @@ class Names(Vocabulary):
 
 
 def parse_formula(formula: Formula) -> expr.Node:
-    if formula.syntax == "latex":
-        raise ClaimError("LaTeX claims are not supported in this version; write the claim "
-                         "in SymPy syntax with `claim:`")
-    return expr.parse(formula.text)
+    return latex.parse(formula.text) if formula.syntax == "latex" else expr.parse(formula.text)
 
 
 def claims_of(network: Network, check: Check) -> list[Claim]:

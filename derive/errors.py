@@ -8,7 +8,7 @@ MAX_ECHO = 60
 def echo(text: str, limit: int = MAX_ECHO) -> str:
     """User text made safe to quote in a one-line message: escaped and truncated."""
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
-    return repr(shown)[1:-1] if shown.isprintable() else shown.encode("unicode_escape").decode()
+    return shown if shown.isprintable() else shown.encode("unicode_escape").decode()
 
 
 class DeriveError(Exception):

@@ -313,6 +313,31 @@ class Evaluator:
         finally:
             self.expanding.discard(name)
 
+    def _latex(self, node):
+        """A name as written in LaTeX: an alias, a name, or a family with a bound index."""
+        base, sub, raw = node.value
+        candidates = latex_candidates(base, sub)
+        for written in (raw, *candidates):  # an alias as written, or as it normalizes
+            alias = self.scope.alias(written)
+            if alias is not None:
+                return self._alias(written, alias)
+        if sub is None and base in self.env:
+            return sp.Integer(self.env[base])
+        for candidate in candidates:
+            value = self.scope.name(candidate)
+            if value is not None:
+                return value
+        for var, family in latex_families(base, sub, self.env):
+            if self.scope.range_of(family, 1) is None:  # one-index families only
+                value = self.scope.family(family, (self.env[var],))
+                if value is not None:
+                    return value
+        if sub is None and base == "e":
+            return sp.E
+        hint = _suggest(candidates[0], self.scope.known_names()) or \
+            " (if it is your course's notation, define it under aliases:)"
+        raise ClaimError(f"unknown name '{echo(raw)}' at column {node.column}{hint}")
+
     def _unknown(self, name, column):
         hint = _suggest(name, self.scope.known_names())
         if not hint and re.fullmatch(r"[a-z]", name):
@@ -392,11 +417,41 @@ class Evaluator:
         return size
 
 
+def latex_candidates(base: str, sub: str | None) -> list[str]:
+    """Names a LaTeX name may mean: out_{h_1} -> out_h1, w_{5} -> w5, E_{total} -> E_total."""
+    if sub is None:
+        return list(dict.fromkeys([base, base.replace("_", "")]))
+    sub = sub.replace(",", "_")
+    joined = sub.replace("_", "")
+    return list(dict.fromkeys([f"{base}_{sub}", f"{base}_{joined}", f"{base}{joined}"]))
+
+
+def latex_families(base: str, sub: str | None, bound) -> list[tuple[str, str]]:
+    """out_{hi} with i bound -> (i, 'out_h'); x_{k} with k bound -> (k, 'x')."""
+    found = []
+    for var in bound:
+        if sub and sub.endswith(var):
+            layer = sub[: -len(var)].rstrip("_")
+            found.append((var, f"{base}_{layer}" if layer else base))
+    return found
+
+
 def _implied_range(body: Node, var: str, scope: Scope) -> int | None:
     """For an unbounded sum: the size of the first family that the variable indexes."""
     stack = [body]
     while stack:
         node = stack.pop()
+        if node.kind == "latex":
+            base, sub, raw = node.value
+            for written in (raw, *latex_candidates(base, sub)):
+                alias = scope.alias(written)
+                if alias is not None:
+                    stack.append(alias)
+                    break
+            for _, family in latex_families(base, sub, [var]):
+                size = scope.range_of(family, 0)
+                if size is not None:
+                    return size
         if node.kind == "family":
             for position, arg in enumerate(node.args):
                 if arg.kind == "name" and arg.value == var:
