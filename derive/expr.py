@@ -334,9 +334,9 @@ class Evaluator:
                     return value
         if sub is None and base == "e":
             return sp.E
-        hint = _suggest(candidates[0], self.scope.known_names()) or \
-            " (if it is your course's notation, define it under aliases:)"
-        raise ClaimError(f"unknown name '{echo(raw)}' at column {node.column}{hint}")
+        hint = _suggest(candidates[0], self.scope.known_names())
+        raise ClaimError(f"unknown name '{echo(raw)}' at column {node.column}{hint}; if it "
+                         f"is your course's notation, define it under aliases:")
 
     def _unknown(self, name, column):
         hint = _suggest(name, self.scope.known_names())

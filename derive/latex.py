@@ -19,7 +19,9 @@ from .expr import Node
 
 COMMANDS = {r"\frac", r"\partial", r"\sum", r"\cdot", r"\times", r"\left", r"\right",
             r"\exp", r"\log", r"\ln", r"\sigma", r"\tanh", r"\sqrt", r"\delta", r"\mathbb",
-            r"\mathrm", r"\quad", r"\qquad"}
+            r"\mathrm", r"\quad", r"\qquad", r"\pi", r"\max", r"\min", r"\theta",
+            r"\operatorname"}
+OPERATORS = {"erf": "erf", "sign": "sign", "sgn": "sign"}  # \operatorname{...} we read
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 
 GRAMMAR = r"""
@@ -54,6 +56,12 @@ GRAMMAR = r"""
          | FRAC "{" PARTIAL sum "}" "{" PARTIAL sum "}"        -> partial
          | SQRT "{" sum "}"                                    -> sqrt
          | FUNC power                                          -> function
+         | FUNC "^" group_or_atom power                        -> function_power
+         | OPERATORNAME "{" NAME "}" power                     -> operator
+         | EXTREMUM "(" sum ("," sum)+ ")"                     -> extremum
+         | THETA "(" sum ("," sum)? ")"                        -> heaviside
+         | LEFTBAR sum RIGHTBAR                                -> absolute
+         | PI                                                  -> pi
          | NUMBER "_" "{" sum "=" sum "}"                      -> indicator_one
          | MATHBB "{" NUMBER "}" "_" "{" sum "=" sum "}"       -> indicator_bb
          | "[" sum "=" sum "]"                                 -> indicator
@@ -63,6 +71,12 @@ GRAMMAR = r"""
     subitem: NAME | NUMBER | COMMA | MATHRM "{" NAME "}"
 
     COMMA: ","
+    OPERATORNAME: "\\operatorname"
+    EXTREMUM: "\\max" | "\\min"
+    THETA: "\\theta"
+    PI: "\\pi"
+    LEFTBAR.2: "\\left|"
+    RIGHTBAR.2: "\\right|"
     MULOP: "\\cdot" | "\\times" | "*"
     FUNC: "\\exp" | "\\log" | "\\ln" | "\\sigma" | "\\tanh"
     FRAC: "\\frac"
@@ -199,6 +213,31 @@ class _ToIR(Transformer):
         command, argument = children
         return Node("call", (argument,), value=FUNCTIONS[str(command)], column=_column(meta))
 
+    def function_power(self, meta, children):
+        command, exponent, argument = children
+        call = self.function(meta, [command, argument])
+        return Node("pow", (call, exponent), column=_column(meta))
+
+    def operator(self, meta, children):
+        _, name, argument = children
+        if str(name) not in OPERATORS:
+            raise ClaimError(rf"unsupported \operatorname{{{echo(str(name))}}} at column "
+                             f"{_column(meta)}")
+        return Node("call", (argument,), value=OPERATORS[str(name)], column=_column(meta))
+
+    def extremum(self, meta, children):
+        command, *args = children
+        return Node("call", tuple(args), value=str(command)[1:], column=_column(meta))
+
+    def heaviside(self, meta, children):
+        return Node("call", tuple(children[1:]), value="Heaviside", column=_column(meta))
+
+    def absolute(self, meta, children):
+        return Node("call", (children[1],), value="Abs", column=_column(meta))
+
+    def pi(self, meta, children):
+        return Node("name", value="pi", column=_column(meta))
+
     def number(self, meta, children):
         return Node("num", value=expr.num(str(children[0])).value, column=_column(meta))
 
@@ -254,4 +293,6 @@ class _ToIR(Transformer):
 
 
 def _name(base: str, subscript: str | None, raw: str, column: int) -> Node:
+    if subscript is None and "_" in base:  # out_h1, i_k: written without braces
+        base, subscript = base.split("_", 1)
     return Node("latex", value=(base, subscript, raw), column=column)
