@@ -52,25 +52,32 @@ def show(spec):
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--wrt", "wrt", multiple=True, help="Only this name (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "latex", "markdown", "json"]),
+              default="text")
+@click.option("--document", is_flag=True, help="With --format latex: a standalone document.")
 @click.option("--expanded", is_flag=True, help="In inputs and parameters only.")
 @click.option("--lr", type=float, help="Also show each parameter after one descent step.")
 @click.option("--at", "at", multiple=True, callback=_assignment, metavar="NAME=NUMBER",
               help="Set or override a value (repeatable).")
-def grad(spec, wrt, fmt, expanded, lr, at):
+def grad(spec, wrt, fmt, document, expanded, lr, at):
     """Every gradient of E_total (numbers too when values are given)."""
+    if document and fmt != "latex":
+        raise click.UsageError("--document goes with --format latex")
     result = api.gradients(api.load(spec), list(wrt), at=at, lr=lr, expanded=expanded)
     if fmt == "json":
         click.echo(report.grad_json(result))
+    elif fmt == "markdown":
+        click.echo(report.grad_markdown(result), nl=False)
     elif fmt == "latex":
-        click.echo(report.grad_latex(result))
+        body = report.grad_latex(result)
+        click.echo(report.document(body, result.network.spec.name) if document else body)
     else:
         report.grad_text(result, Console())
 
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "latex"]), default="text")
 @click.option("--wrt", help="Check one claim about this name instead of the spec's checks.")
 @click.option("--of", "of", default="E_total", show_default=True, help="With --wrt.")
 @click.option("--claim", help="The claim, in SymPy syntax (with --wrt).")
@@ -96,6 +103,8 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget):
         results = [r for path in specs for r in api.check(path, budget)]
     if fmt == "json":
         click.echo(report.check_json(results))
+    elif fmt == "latex":
+        click.echo(report.check_latex(results))
     else:
         report.check_text(results, Console())
     sys.exit(0 if all(r.ok for r in results) else 1)

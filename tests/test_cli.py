@@ -205,3 +205,37 @@ def test_the_installed_command_runs_in_a_real_process():
                          timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_grad_markdown_is_display_math_blocks():
+    result = run("grad", MAZUR, "--format", "markdown", "--wrt", "w5", "--wrt", "b1")
+    assert result.output == (
+        "$$\n\\frac{\\partial E_{\\mathrm{total}}}{\\partial w_{5}} = "
+        "\\delta_{o1} \\mathrm{out}_{h1}\n$$\n\n"
+        "$$\n\\frac{\\partial E_{\\mathrm{total}}}{\\partial b_{1}} = "
+        "\\delta_{h1} + \\delta_{h2}\n$$\n")
+
+
+def test_grad_latex_document_is_standalone():
+    result = run("grad", MAZUR, "--format", "latex", "--document")
+    assert result.output.startswith("\\documentclass{article}")
+    assert "\\section*{Mazur's step-by-step example}" in result.output
+    assert result.output.rstrip().endswith("\\end{document}")
+    assert run("grad", MAZUR, "--document").exit_code == 2
+
+
+def test_check_latex_lists_claims_and_verdicts():
+    result = run("check", MAZUR, "--format", "latex")
+    assert result.exit_code == 0
+    assert "\\begin{longtable}" in result.output
+    assert "& correct (symbolic) & \\checkmark \\\\" in result.output
+    assert "incorrect \\newline \\small wrong sign" in result.output
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_the_latex_document_compiles(tmp_path):
+    (tmp_path / "grad.tex").write_text(run("grad", MAZUR, "--format", "latex",
+                                           "--document").output)
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-no-shell-escape",
+                           "grad.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
