@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install test lint bench clean
+.PHONY: install test lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ lint: install
 	$(BIN)/pip install -q ruff
 	$(BIN)/ruff check derive tests bench
 
-bench: install
+bench: install  ## derive against a naive SymPy baseline, measured in the same run
 	$(BIN)/python bench/run.py
+
+FUZZ_EXAMPLES ?= 1000000
+fuzz: install  ## the fuzzers of tests/test_fuzz.py with many more examples (Ctrl-C to stop)
+	DERIVE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -x -q \
+		-p no:randomly
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .ruff_cache

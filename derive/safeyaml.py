@@ -82,8 +82,13 @@ def load(data: bytes, file: str) -> object:
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise SpecError(f"invalid YAML: {problem}", file=file,
                         line=mark.line + 1 if mark else 1) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise SpecError(f"invalid YAML: unacceptable character #x{exc.character:04x}",
+                        file=file, line=line) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}", file=file, line=1) from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise SpecError(f"invalid YAML: {first}", file=file, line=1) from None
 
 
 def _build(events, file: str):

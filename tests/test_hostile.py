@@ -188,6 +188,7 @@ def test_self_referring_aliases(canary):
 @pytest.mark.parametrize("data, phrase", [
     (b"inputs: 2\nlayers: \xff\xfe\n", "not UTF-8 text"),
     (b"\x7fELF\x02\x01\x01\x00\x00\x00", "not a text file"),
+    (b"inputs: 2\nlayers: \x01\n", "unacceptable character #x0001"),  # found by fuzzing
 ])
 def test_binary_and_non_utf8_files(canary, data, phrase):
     spec = canary.parent / "spec.yaml"
