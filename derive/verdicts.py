@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ SCALES = (1, 6, 2, 10, 1, 4, 3, 8)  # parameter ranges [-s, s], cycled over the 
 SEED = 20240229
 BUDGET = 10.0  # seconds of symbolic work per claim
 MAX_OPS = 1500  # larger expressions are not expanded (their expansion can explode)
+MAX_TERMS = 20_000  # nor ones whose expansion would make more terms than this
 HINT_OPS = 300  # nor factored for a hint
 KINKED = {"relu", "leaky_relu", "elu", "custom"}
 
@@ -267,17 +269,45 @@ def _is_zero(e: sp.Expr, deadline: float) -> bool:
         return True
     if time.monotonic() > deadline or sp.count_ops(e) > MAX_OPS:
         return False
-    expanded = sp.expand(e)
+    expanded = _expand(e)
+    if expanded is None or time.monotonic() > deadline:
+        return False
     if expanded == 0:
         return True
-    if time.monotonic() > deadline or sp.count_ops(expanded) > 4 * MAX_OPS:
+    if sp.count_ops(expanded) > 4 * MAX_OPS:
         return False
     rational = _exponentials_as_symbols(expanded)
     if rational is not None:
         numerator, _ = sp.fraction(sp.together(rational))
-        if sp.expand(numerator) == 0:
-            return True
+        return _expand(numerator) == 0
     return False
+
+
+def _expand(e: sp.Expr) -> sp.Expr | None:
+    """sympy.expand, unless it would make more than MAX_TERMS terms (it cannot be stopped)."""
+    return sp.expand(e) if _expansion_cost(e) <= MAX_TERMS else None
+
+
+def _expansion_cost(e: sp.Expr) -> float:
+    """An upper estimate of the terms expand() creates, (a+b)**200 included."""
+    def walk(node) -> tuple[float, float]:  # (terms of node, work inside it)
+        if node.is_Atom:
+            return 1, 0
+        inner = [walk(a) for a in node.args]
+        work = sum(w for _, w in inner)
+        if node.is_Add:
+            terms = sum(t for t, _ in inner)
+        elif node.is_Mul:
+            terms = math.prod(t for t, _ in inner)
+        elif node.is_Pow and node.exp.is_Integer and node.exp > 0:
+            base = inner[0][0]
+            terms = base ** int(node.exp) if base == 1 or \
+                int(node.exp) * math.log(base) < math.log(MAX_TERMS + 1) else math.inf
+        else:
+            terms = 1
+        return min(terms, math.inf), work + terms
+
+    return walk(e)[1]
 
 
 def _exponentials_as_symbols(e: sp.Expr) -> sp.Expr | None:
@@ -294,7 +324,7 @@ def _exponentials_as_symbols(e: sp.Expr) -> sp.Expr | None:
         return fresh[rest] ** coefficient
 
     def replace(arg: sp.Expr) -> sp.Expr:
-        return sp.Mul(*(atom(t) for t in sp.Add.make_args(sp.expand(arg))))
+        return sp.Mul(*(atom(t) for t in sp.Add.make_args(_expand(arg) or arg)))
 
     return e.replace(lambda x: isinstance(x, sp.exp), lambda x: replace(x.args[0]))
 
@@ -351,27 +381,40 @@ def _constant_ratio(pairs) -> Fraction | None:
 
 
 def _one_term(network: Network, claim: sp.Expr, truth: sp.Expr) -> str | None:
-    """When claim and truth differ by a term or two, name them, in their most compact form."""
+    """When the claim lacks some of the truth's terms, or has a few extra, name them."""
     difference, candidates = truth - claim, []
     for mapping in [{}, *itertools.islice(rewrites(network), len(network.spec.layers) + 1)]:
         difference = _substitute(difference, mapping)
+        truth, claim = _substitute(truth, mapping), _substitute(claim, mapping)
         if sp.count_ops(difference) > HINT_OPS:
             break
-        missing = sp.factor_terms(sp.expand(difference))
-        if missing != 0 and len(sp.Add.make_args(missing)) <= 3 and \
-                sp.count_ops(missing) <= 25:
-            candidates.append(missing)
-            if len(candidates) == 2:
-                break
+        expanded = [_expand(e) for e in (difference, truth, claim)]
+        if any(e is None for e in expanded) or expanded[0] == 0:
+            continue
+        terms = _shapes(expanded[0])
+        if len(terms) > 3:
+            continue
+        if terms <= _shapes(expanded[1]):  # the truth's terms, perhaps with other numbers
+            candidates.append((1, sp.factor_terms(expanded[0])))
+        elif terms <= _shapes(expanded[2]):  # the claim's own terms
+            candidates.append((-1, sp.factor_terms(-expanded[0])))
+        if len(candidates) == 2:
+            break
     if not candidates:
         return None
-    missing = min(candidates, key=sp.count_ops)  # min keeps the first (most compact basis)
-    terms = sp.Add.make_args(missing)
-    sign, term = _tidy(missing) if len(terms) == 1 else (1, missing)
-    noun = "term" if len(terms) == 1 else "terms"
-    if sign < 0:
-        return f"the claim has an extra {noun} {to_text(term)}"
-    return f"the claim lacks the {noun} {to_text(term)}"
+    direction, missing = min(candidates, key=lambda c: sp.count_ops(c[1]))
+    noun = "term" if len(sp.Add.make_args(missing)) == 1 else "terms"
+    if len(sp.Add.make_args(missing)) == 1:
+        sign, missing = _tidy(missing)
+        direction *= sign
+    if direction < 0:
+        return f"the claim has an extra {noun} {to_text(missing)}"
+    return f"the claim lacks the {noun} {to_text(missing)}"
+
+
+def _shapes(e: sp.Expr) -> set[sp.Expr]:
+    """The terms of a sum without their numeric coefficients."""
+    return {t.as_coeff_Mul()[1] for t in sp.Add.make_args(e)}
 
 
 def _tidy(term: sp.Expr) -> tuple[int, sp.Expr]:

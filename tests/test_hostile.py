@@ -220,3 +220,16 @@ def test_a_real_process_runs_no_injected_code(canary):
     assert done.returncode == 2
     assert done.stderr.startswith(f"error: {spec}:1: YAML tags are not allowed")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("claim", [
+    "(w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8)**200",  # expand() would never finish
+    "exp(exp(exp(1000*w1)))",
+    "w1**(w2*10**30)",
+    "delta_o1*out_h1 + (w1 + w2 + w3 + w4 + w5 + w6)**40 - (w1 + w2 + w3 + w4 + w5 + w6)**40",
+])
+def test_explosive_but_valid_claims_get_a_verdict_in_bounded_time(canary, claim):
+    result = run("check", SPECS / "mazur.yaml", "--wrt", "w5", "--claim", claim,
+                 "--format", "json")
+    verdict = json.loads(result.output)["checks"][0]["verdict"]
+    assert (result.exit_code, verdict) in ((1, "incorrect"), (0, "correct"))
