@@ -19,8 +19,8 @@ class Missing(KeyError):
     """A symbol the expression needs has no value."""
 
 
-def _heaviside(x, h0=mpmath.mpf(0)):
-    return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else h0
+def _heaviside(x, h0=0):
+    return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else mpmath.mpf(h0)
 
 
 def _kronecker(a, b):

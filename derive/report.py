@@ -39,7 +39,8 @@ def show(network: Network, console: Console) -> None:
     families = Table("family", "index range", "meaning", title="Indexed families (1-based)",
                      title_justify="left")
     if network.input_family:
-        families.add_row(escape(f"{network.input_family}[k]"), f"k = 1..{len(spec.inputs)}", "input k")
+        families.add_row(escape(f"{network.input_family}[k]"), f"k = 1..{len(spec.inputs)}",
+                         "input k")
     for layer in spec.layers:
         n, below = layer.units, len(network.below(layer))
         for prefix, meaning in (("net", "pre-activation"), ("out", "activation"),

@@ -8,6 +8,7 @@ every value remembers its line.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import yaml
@@ -98,9 +99,7 @@ def _build(events, file: str):
     nodes = 0
     for event in events:
         line = event.start_mark.line + 1 if event.start_mark else 1
-
-        def fail(message: str) -> SpecError:
-            return SpecError(message, file=file, line=line)
+        fail = functools.partial(SpecError, file=file, line=line)
 
         if isinstance(event, yaml.DocumentStartEvent):
             documents += 1

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from derive import api, expr, latex, safeyaml, spec
 from derive.claims import Names
-from derive.network import Network
 from derive.errors import DeriveError
+from derive.network import Network
 
 EXAMPLES = int(os.environ.get("DERIVE_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="DERIVE_FUZZ_EXAMPLES"
