@@ -7,6 +7,7 @@ high and leaves it running. A crash found here becomes an entry of test_hostile.
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,28 +39,22 @@ def survives(parse, text):
         assert error.message and "\n" not in error.message
 
 
+TEXTS = {
+    "sympy, any text": (expr.parse, st.text(max_size=200)),
+    "sympy, near-valid": (expr.parse, st.lists(st.sampled_from(SYMPY_TOKENS), max_size=40)
+                          .map("".join)),
+    "latex, any text": (latex.parse, st.text(max_size=200)),
+    "latex, near-valid": (latex.parse, st.lists(st.sampled_from(LATEX_TOKENS), max_size=40)
+                          .map("".join)),
+}
+
+
+@pytest.mark.parametrize("case", TEXTS)
 @FUZZ
-@given(st.text(max_size=200))
-def test_sympy_syntax_on_any_text(text):
-    survives(expr.parse, text)
-
-
-@FUZZ
-@given(st.lists(st.sampled_from(SYMPY_TOKENS), max_size=40).map("".join))
-def test_sympy_syntax_on_near_valid_text(text):
-    survives(expr.parse, text)
-
-
-@FUZZ
-@given(st.text(max_size=200))
-def test_latex_on_any_text(text):
-    survives(latex.parse, text)
-
-
-@FUZZ
-@given(st.lists(st.sampled_from(LATEX_TOKENS), max_size=40).map("".join))
-def test_latex_on_near_valid_text(text):
-    survives(latex.parse, text)
+@given(data=st.data())
+def test_claim_parsers(case, data):
+    parse, texts = TEXTS[case]
+    survives(parse, data.draw(texts))
 
 
 YAML_PIECES = ["inputs: ", "layers:", "\n  - ", "name: h", "units: ", "2", "-1", "[", "]",
