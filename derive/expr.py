@@ -362,7 +362,12 @@ class Evaluator:
         return sp.Add(*(self(a) for a in node.args))
 
     def _mul(self, node):
-        return sp.Mul(*(self(a) for a in node.args))
+        product = sp.Mul(*(self(a) for a in node.args))
+        coefficient = product.as_coeff_Mul()[0]
+        if coefficient.is_Rational and max(abs(coefficient.p), coefficient.q).bit_length() \
+                > MAX_RESULT_DIGITS * 3.33:
+            raise ClaimError(f"number too large at column {node.column}")
+        return product
 
     def _neg(self, node):
         return -self(node.args[0])

@@ -178,8 +178,10 @@ def _details(result: Result, console: Console) -> None:
         console.print(f"  hint: {escape(v.hint)}")
 
 
-def _digits(x: float, other: float) -> str:
+def _digits(x: float | str, other: float | str) -> str:
     """Enough digits to show that two numbers differ."""
+    if isinstance(x, str) or isinstance(other, str):
+        return str(x)
     for digits in (9, 12, 17):
         if f"{x:.{digits}g}" != f"{other:.{digits}g}":
             return f"{x:.{digits}g}"

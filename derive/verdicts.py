@@ -212,7 +212,13 @@ def _confirm(network, claim, truth, first: _Sample) -> _Sample | None:
 def _counterexample(sample: _Sample, shown: set[str]) -> dict:
     return {"point": {name: float(value) for name, value in sample.point.items()
                       if name in shown},
-            "claim": float(sample.claim), "truth": float(sample.truth)}
+            "claim": _plain(sample.claim), "truth": _plain(sample.truth)}
+
+
+def _plain(x: mpmath.mpf) -> float | str:
+    """A float, or a decimal string where a float would overflow (JSON has no inf)."""
+    value = float(x)
+    return value if math.isfinite(value) else mpmath.nstr(x, 17)
 
 
 # --- 2. proof -----------------------------------------------------------------------------

@@ -94,6 +94,7 @@ CLAIMS = [
     ("", "the claim is empty"),
     ("Sum(w1, (j, 1, 10**9))", "too many terms"),
     ("exp(w1, w2)", "exp() takes 1 argument"),
+    ("*".join(["9" * 40] * 120) + "*w1", "number too large"),
     ("w1\n::error::owned", "unexpected character ':' at column 4"),
 ]
 
@@ -233,3 +234,11 @@ def test_explosive_but_valid_claims_get_a_verdict_in_bounded_time(canary, claim)
                  "--format", "json")
     verdict = json.loads(result.output)["checks"][0]["verdict"]
     assert (result.exit_code, verdict) in ((1, "incorrect"), (0, "correct"))
+
+
+def test_an_overflowing_counterexample_is_still_valid_json(canary):
+    result = run("check", SPECS / "mazur.yaml", "--wrt", "w5", "--claim", "exp(1000)*delta_o1",
+                 "--format", "json")
+    example = json.loads(result.output, parse_constant=lambda name: pytest.fail(name))
+    claim = example["checks"][0]["counterexample"]["claim"]
+    assert isinstance(claim, str) and "e+" in claim

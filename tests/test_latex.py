@@ -173,3 +173,17 @@ def test_seed_latex_examples_meet_their_expectations():
         results = api.check(SPECS / f"{name}.yaml")
         latex_results = [r for r in results if "\\" in r.claim.text or "_{" in r.claim.text]
         assert latex_results and all(r.ok for r in latex_results)
+
+
+def test_kronecker_delta_is_available_only_through_an_alias(tmp_path):
+    base = (SPECS / "hidden_softmax.yaml").read_text().split("aliases:")[0]
+    spec = tmp_path / "kronecker.yaml"
+    spec.write_text(base + "aliases:\n  '\\delta_{ij}': KroneckerDelta(i, j)\nchecks:\n"
+                    "  - of: out_h[i]\n    wrt: net_h[j]\n"
+                    "    latex: 'out_{hi} (\\delta_{ij} - out_{hj})'\n")
+    results = api.check(spec)
+    assert len(results) == 4 and all(r.verdict.shown_by == "symbolic" for r in results)
+    without = tmp_path / "without.yaml"
+    without.write_text(spec.read_text().replace("'\\delta_{ij}'", "'\\delta_{xy}'"))
+    with pytest.raises(ClaimError, match=r"unknown name '\\delta_\{ij\}'"):
+        api.check(without)
