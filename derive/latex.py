@@ -8,6 +8,7 @@ evaluator, which knows the aliases and which index letters a `\\sum` or template
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lark import Lark, Transformer, v_args
@@ -94,7 +95,12 @@ GRAMMAR = r"""
     %ignore SPACE
 """
 
-_PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+@functools.cache
+def _parser() -> Lark:
+    """Built on first use: a spec without LaTeX claims does not pay for it."""
+    return Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
 FUNCTIONS = {r"\exp": "exp", r"\log": "log", r"\ln": "ln", r"\sigma": "sigmoid",
              r"\tanh": "tanh"}
 
@@ -108,7 +114,7 @@ def parse(text: str) -> Node:
                          f"the limit is {expr.MAX_LENGTH:,})")
     _check_commands_and_nesting(text)
     try:
-        tree = _PARSER.parse(text)
+        tree = _parser().parse(text)
         return _ToIR(text).transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, ClaimError):
