@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from . import calculus, claims, verdicts
 from . import spec as specs
 from .errors import DeriveError
 from .network import Network, suggest
-from .notation import to_latex, to_text
+from .notation import number, partial_latex, to_latex, to_text
 
 
 def load(source: str | Path | dict) -> Network:
@@ -26,6 +27,9 @@ class Gradient:
     expr: sp.Expr
     value: float | None = None
     updated: float | None = None
+
+    def _repr_latex_(self) -> str:
+        return f"${partial_latex('E_total', self.wrt)} = {self.latex}$"
 
     @property
     def text(self) -> str:
@@ -45,16 +49,20 @@ class Gradients:
     items: list[Gradient]
     expanded: bool = False
 
+    def _repr_latex_(self) -> str:
+        rows = [f"{partial_latex('E_total', g.wrt)} &= {g.latex}" for g in self.items]
+        return "\\begin{align*}" + " \\\\ ".join(rows) + "\\end{align*}"
+
 
 def point(network: Network, overrides: dict[str, float] | None = None) -> dict[str, float]:
     """The spec's `values`, with overrides (e.g. from --at) checked against the network."""
     values = dict(network.spec.values)
     known = specs.settable_names(network.spec)
-    for name, number in (overrides or {}).items():
+    for name, given in (overrides or {}).items():
         if name not in known:
             raise DeriveError(f"--at: '{name}' is not an input, parameter or target of this "
                               f"network{suggest(name, sorted(known))}")
-        values[name] = number
+        values[name] = given
     return values
 
 
@@ -70,12 +78,12 @@ def gradients(network: Network, wrt: list[str] | None = None, *, at: dict | None
     compact = [calculus.gradient(network, name) for name in names]
     loss, *numbers = calculus.values(network, [network.loss.symbol, *compact], values)
     items = []
-    for name, formula, number in zip(names, compact, numbers):
+    for name, formula, figure in zip(names, compact, numbers):
         item = Gradient(name, calculus.expand(network, formula) if expanded else formula,
-                        number)
-        if lr is not None and number is not None and network[name].kind in ("weight", "bias") \
+                        figure)
+        if lr is not None and figure is not None and network[name].kind in ("weight", "bias") \
                 and name in values:
-            item.updated = values[name] - lr * number
+            item.updated = values[name] - lr * figure
         items.append(item)
     return Gradients(network, loss, items, expanded)
 
@@ -94,6 +102,43 @@ class Result:
     @property
     def truth_text(self) -> str:
         return to_text(self.claim.truth)
+
+    @property
+    def title(self) -> str:
+        """What was claimed, in words: d(E_total, w1) [j=1] step 2."""
+        c = self.claim
+        what = f"d({c.of}, {c.wrt})"
+        if c.index:
+            what += " [" + ", ".join(f"{k}={v}" for k, v in c.index.items()) + "]"
+        return what + (f" step {c.step}" if c.step is not None else "")
+
+    def explain(self) -> list[str]:
+        """Why a check failed, as plain lines: the CLI, assert_claim and pytest show these."""
+        c, v = self.claim, self.verdict
+        where = f"{c.file}:{c.line}" if c.line else c.file
+        lines = [f"{where}: {self.title} is {v.verdict}, expected {c.expect}",
+                 f"  claim: {_short(c.text)}", f"  truth: {_short(self.truth_text)}"]
+        if v.counterexample:
+            example = v.counterexample
+            point = ", ".join(f"{k}={number(x)}" for k, x in example["point"].items())
+            lines.append(f"  at {_short(point, 400)}:")
+            lines.append(f"    claim = {distinct(example['claim'], example['truth'])}, "
+                         f"truth = {distinct(example['truth'], example['claim'])}")
+        if v.hint:
+            lines.append(f"  hint: {v.hint}")
+        return lines
+
+    def _repr_html_(self) -> str:
+        color = "green" if self.ok else "red"
+        how = f" ({self.verdict.shown_by})" if self.verdict.shown_by else ""
+        hint = f"<br><small>{html.escape(self.verdict.hint)}</small>" if self.verdict.hint else ""
+        return (f"<div>${partial_latex(self.claim.of, self.claim.wrt)} = "
+                f"{to_latex(self.claim.claim)}$: <b style='color:{color}'>"
+                f"{self.verdict.verdict}{how}</b>{hint}</div>")
+
+    def _repr_latex_(self) -> str:
+        return (f"${partial_latex(self.claim.of, self.claim.wrt)} = "
+                f"{to_latex(self.claim.claim)}$ \\quad \\text{{{self.verdict.verdict}}}")
 
     def to_json(self) -> dict:
         c, v = self.claim, self.verdict
@@ -139,3 +184,27 @@ def check_one(network: Network, wrt: str, claim: str, of: str = "E_total",
     """Judge one claim given as text, e.g. from the command line."""
     items = claims.one_claim(network, wrt, claim, of, syntax, assume)
     return check_claims(network, items, budget)
+
+
+def assert_claim(source: str | Path | dict | Network, wrt: str, claim: str,
+                 of: str = "E_total", syntax: str = "sympy", assume: str | None = None,
+                 expect: str = "correct") -> None:
+    """For coursework tests: raise AssertionError, with the CLI's explanation, if wrong."""
+    network = source if isinstance(source, Network) else load(source)
+    for result in check_one(network, wrt, claim, of, syntax, assume=assume):
+        if result.verdict.verdict != expect:
+            raise AssertionError("\n".join(result.explain()))
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def distinct(x: float | str, other: float | str) -> str:
+    """x with enough digits to show that it differs from other."""
+    if isinstance(x, str) or isinstance(other, str):
+        return str(x)
+    for digits in (9, 12, 17):
+        if f"{x:.{digits}g}" != f"{other:.{digits}g}":
+            return f"{x:.{digits}g}"
+    return f"{x:.17g}"

@@ -77,7 +77,8 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "latex"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "latex", "github"]),
+              default="text", help="github: annotations on the YAML lines in GitHub Actions.")
 @click.option("--wrt", help="Check one claim about this name instead of the spec's checks.")
 @click.option("--of", "of", default="E_total", show_default=True, help="With --wrt.")
 @click.option("--claim", help="The claim, in SymPy syntax (with --wrt).")
@@ -105,6 +106,8 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget):
         click.echo(report.check_json(results))
     elif fmt == "latex":
         click.echo(report.check_latex(results))
+    elif fmt == "github":
+        click.echo(report.check_github(results))
     else:
         report.check_text(results, Console())
     sys.exit(0 if all(r.ok for r in results) else 1)

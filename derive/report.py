@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .api import Gradients, Result
+from .api import Gradients, Result, distinct
 from .network import Network
 from .notation import number, partial_latex, to_text
 from .notation import to_latex as latex_of
@@ -152,7 +152,7 @@ def check_text(results: list[Result], console: Console) -> None:
             color = "green" if result.ok else "red"
             verdict = v.verdict if result.claim.expect == "correct" else \
                 f"{v.verdict} (expected)" if result.ok else f"{v.verdict} (expected incorrect)"
-            table.add_row(str(result.claim.line or ""), escape(_what(result)),
+            table.add_row(str(result.claim.line or ""), escape(result.title),
                           f"[{color}]{verdict}[/{color}]", v.shown_by or "",
                           escape(v.hint or ""))
         console.print(table)
@@ -165,44 +165,44 @@ def check_text(results: list[Result], console: Console) -> None:
 
 
 def _details(result: Result, console: Console) -> None:
-    v = result.verdict
-    console.print(f"\n[bold red]✗[/] {escape(_where(result))}  {escape(_what(result))}")
-    console.print(f"  claim: {escape(_short(result.claim.text, 200))}")
-    console.print(f"  truth: {escape(_short(result.truth_text, 200))}")
-    if v.counterexample:
-        point = ", ".join(f"{k}={number(x)}" for k, x in v.counterexample["point"].items())
-        console.print(f"  at {escape(_short(point, 400))}:")
-        console.print(f"    claim = {_digits(v.counterexample['claim'], v.counterexample['truth'])}"
-                      f", truth = {_digits(v.counterexample['truth'], v.counterexample['claim'])}")
-    if v.hint:
-        console.print(f"  hint: {escape(v.hint)}")
-
-
-def _digits(x: float | str, other: float | str) -> str:
-    """Enough digits to show that two numbers differ."""
-    if isinstance(x, str) or isinstance(other, str):
-        return str(x)
-    for digits in (9, 12, 17):
-        if f"{x:.{digits}g}" != f"{other:.{digits}g}":
-            return f"{x:.{digits}g}"
-    return f"{x:.17g}"
-
-
-def _where(result: Result) -> str:
-    line = f":{result.claim.line}" if result.claim.line else ""
-    return f"{result.claim.file}{line}"
-
-
-def _what(result: Result) -> str:
-    c = result.claim
-    what = f"d({c.of}, {c.wrt})"
-    if c.index:
-        what += " [" + ", ".join(f"{k}={v}" for k, v in c.index.items()) + "]"
-    if c.step is not None:
-        what += f" step {c.step}"
-    return what
+    first, *rest = result.explain()
+    console.print(f"\n[bold red]✗[/] {escape(first)}")
+    for line in rest:
+        console.print(escape(line))
 
 
 def check_json(results: list[Result]) -> str:
     return json.dumps({"ok": all(r.ok for r in results),
                        "checks": [r.to_json() for r in results]}, indent=2)
+
+
+def check_github(results: list[Result]) -> str:
+    """GitHub Actions workflow commands: an annotation on each claim's line in the YAML."""
+    lines = []
+    for result in results:
+        c, v = result.claim, result.verdict
+        where = f"file={_github(c.file, True)}" + (f",line={c.line}" if c.line else "")
+        if result.ok:
+            lines.append(f"::notice {where}::{_github(result.title)} {v.verdict}"
+                         + (f" ({v.shown_by})" if v.shown_by else ""))
+            continue
+        message = f"{result.title} is {v.verdict} (expected {c.expect})"
+        if v.hint:
+            message += f"; hint: {v.hint}"
+        if v.counterexample:
+            example = v.counterexample
+            message += (f"\nclaim = {distinct(example['claim'], example['truth'])}, "
+                        f"truth = {distinct(example['truth'], example['claim'])}")
+        message += f"\ntruth: {result.truth_text}"
+        lines.append(f"::error {where},title=derive::{_github(message)}")
+    failed = sum(not r.ok for r in results)
+    lines.append(f"{len(results)} checks: {len(results) - failed} ok, {failed} failed")
+    return "\n".join(lines)
+
+
+def _github(text: str, property_value: bool = False) -> str:
+    """Escape text for a workflow command, so user text can never start a command."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
