@@ -15,9 +15,11 @@ from .network import Network, suggest
 from .notation import number, partial_latex, to_latex, to_text
 
 
-def load(source: str | Path | dict) -> Network:
-    """A network from a spec file's path or from a dict in the spec's shape."""
-    spec = specs.from_data(source) if isinstance(source, dict) else specs.load(source)
+def load(source: str | Path | dict, network: str | Path | None = None) -> Network:
+    """A network from a spec file's path, or a dict in the spec's shape, or an answers file
+    (whose network `network` may pin)."""
+    spec = specs.from_data(source) if isinstance(source, dict) else \
+        specs.load(source, network)
     return Network(spec)
 
 
@@ -108,6 +110,8 @@ class Result:
         """What was claimed, in words: d(E_total, w1) [j=1] step 2."""
         c = self.claim
         what = f"d({c.of}, {c.wrt})"
+        if c.exercise:
+            what = f"{c.exercise}: {what}"
         if c.index:
             what += " [" + ", ".join(f"{k}={v}" for k, v in c.index.items()) + "]"
         return what + (f" step {c.step}" if c.step is not None else "")
@@ -132,13 +136,15 @@ class Result:
         color = "green" if self.ok else "red"
         how = f" ({self.verdict.shown_by})" if self.verdict.shown_by else ""
         hint = f"<br><small>{html.escape(self.verdict.hint)}</small>" if self.verdict.hint else ""
+        claim = to_latex(self.claim.claim) if self.claim.claim is not None else "?"
         return (f"<div>${partial_latex(self.claim.of, self.claim.wrt)} = "
-                f"{to_latex(self.claim.claim)}$: <b style='color:{color}'>"
+                f"{claim}$: <b style='color:{color}'>"
                 f"{self.verdict.verdict}{how}</b>{hint}</div>")
 
     def _repr_latex_(self) -> str:
+        claim = to_latex(self.claim.claim) if self.claim.claim is not None else "?"
         return (f"${partial_latex(self.claim.of, self.claim.wrt)} = "
-                f"{to_latex(self.claim.claim)}$ \\quad \\text{{{self.verdict.verdict}}}")
+                f"{claim}$ \\quad \\text{{{self.verdict.verdict}}}")
 
     def to_json(self) -> dict:
         c, v = self.claim, self.verdict
@@ -147,13 +153,15 @@ class Result:
                  "ok": self.ok, "hint": v.hint, "counterexample": v.counterexample}
         if c.step is not None:
             entry["step"] = c.step
+        if c.exercise is not None:
+            entry["exercise"] = c.exercise
         return entry
 
 
 def check_claims(network: Network, items: list[claims.Claim],
                  budget: float = verdicts.BUDGET) -> list[Result]:
-    results = [Result(c, verdicts.judge(network, c.claim, c.truth, c.assume, budget))
-               for c in items]
+    results = [Result(c, verdicts.judge(network, c.claim, c.truth, c.assume, budget)
+                      if c.claim is not None else UNANSWERED) for c in items]
     _first_wrong_step(results)
     return results
 
@@ -171,9 +179,13 @@ def _first_wrong_step(results: list[Result]) -> None:
             result.verdict.hint = f"{note}; {hint}" if hint else note
 
 
-def check(source: str | Path | dict, budget: float = verdicts.BUDGET) -> list[Result]:
-    """Judge every check of a spec."""
-    network = load(source)
+UNANSWERED = verdicts.Verdict("undecided", hint="no answer given")
+
+
+def check(source: str | Path | dict, budget: float = verdicts.BUDGET,
+          network: str | Path | None = None) -> list[Result]:
+    """Judge every check of a spec (or every exercise of an answers file)."""
+    network = load(source, network)
     items = [c for check in network.spec.checks for c in claims.claims_of(network, check)]
     return check_claims(network, items, budget)
 

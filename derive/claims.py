@@ -28,13 +28,14 @@ class Claim:
     line: int | None
     of: str
     wrt: str
-    claim: sp.Expr
+    claim: sp.Expr | None  # None: an exercise left unanswered
     truth: sp.Expr
     text: str
     index: dict[str, int] = field(default_factory=dict)
     step: int | None = None
     expect: str = "correct"
     assume: str | None = None
+    exercise: str | None = None
 
 
 class Names(Vocabulary):
@@ -68,12 +69,20 @@ def claims_of(network: Network, check: Check) -> list[Claim]:
     try:
         return list(_expand(network, check))
     except DeriveError as exc:
-        raise exc.located(network.spec.file, check.line) from None
+        raise exc.located(check.file or network.spec.file, check.line) from None
 
 
 def _expand(network: Network, check: Check):
     names = Names(network)
+    file = check.file or network.spec.file
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
+    if not check.answered:  # an exercise without an answer: judged as undecided
+        of, wrt = (_quantity(expr.evaluate(n, names), t, k)
+                   for n, t, k in ((of_node, check.of, "of"), (wrt_node, check.wrt, "wrt")))
+        yield Claim(file, check.line, of.name, wrt.name, None,
+                    calculus.derivative(network, of, wrt), "", expect=check.expect,
+                    exercise=check.exercise)
+        return
     formulas = [check.claim] if check.claim else check.steps
     bodies = [(f, _located(f, parse_formula)) for f in formulas]
     bound = _bound_names(names)
@@ -90,9 +99,9 @@ def _expand(network: Network, check: Check):
         truth = calculus.derivative(network, of, wrt)
         for step, (formula, body) in enumerate(bodies, start=1):
             claim = _located(formula, lambda f: expr.evaluate(body, names, env))  # noqa: B023
-            yield Claim(network.spec.file, formula.line, of.name, wrt.name, claim, truth,
+            yield Claim(file, formula.line, of.name, wrt.name, claim, truth,
                         formula.text, env, step if check.steps else None, check.expect,
-                        check.assume)
+                        check.assume, check.exercise)
 
 
 def _located(formula: Formula, action):

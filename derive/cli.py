@@ -87,7 +87,9 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
               help="A condition the claim may rely on (with --wrt).")
 @click.option("--budget", type=float, default=verdicts.BUDGET, show_default=True,
               help="Seconds of symbolic work per claim before falling back to numbers.")
-def check(specs, fmt, wrt, of, claim, latex, assume, budget):
+@click.option("--network", type=click.Path(dir_okay=False),
+              help="Answers files must use this network (a course's, not the student's).")
+def check(specs, fmt, wrt, of, claim, latex, assume, budget, network):
     """Verify claims: every check in the files, or one from the command line.
 
     Exit status: 0 every check met its expect, 1 one did not (or was undecided),
@@ -99,9 +101,10 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget):
         if len(specs) != 1 or (claim is None) == (latex is None):
             raise click.UsageError("--wrt takes one SPEC and exactly one of --claim, --latex")
         text, syntax = (claim, "sympy") if claim is not None else (latex, "latex")
-        results = api.check_one(api.load(specs[0]), wrt, text, of, syntax, budget, assume)
+        results = api.check_one(api.load(specs[0], network), wrt, text, of, syntax, budget,
+                                assume)
     else:
-        results = [r for path in specs for r in api.check(path, budget)]
+        results = [r for path in specs for r in api.check(path, budget, network)]
     if fmt == "json":
         click.echo(report.check_json(results))
     elif fmt == "latex":

@@ -117,7 +117,7 @@ def check_latex(results: list[Result]) -> str:
     rows = []
     for result in results:
         c, v = result.claim, result.verdict
-        claim = latex_of(c.claim)
+        claim = latex_of(c.claim) if c.claim is not None else r"\text{(no answer)}"
         verdict = v.verdict + (f" ({v.shown_by})" if v.shown_by else "")
         mark = r"\checkmark" if result.ok else r"$\times$"
         hint = f" \\newline \\small {_latex_text(v.hint)}" if v.hint else ""

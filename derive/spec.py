@@ -27,7 +27,10 @@ RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "
             *expr.FUNCTIONS, "Sum"}
 ASSUMPTIONS = {"targets sum to 1", "targets are one-hot"}
 
-TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "values", "checks", "aliases")
+TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "values", "checks", "aliases",
+            "exercises")
+EXERCISE_KEYS = ("id", "wrt", "of", "expect", "assume")
+ANSWERS_KEYS = ("network", "answers", "aliases", "name")
 LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias")
 CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume")
 
@@ -65,6 +68,24 @@ class Check:
     expect: str = "correct"
     assume: str | None = None
     line: int | None = None
+    file: str | None = None  # where the formula is written, if not in the network's file
+    exercise: str | None = None  # the teacher's id, for a check made from an answer
+
+    @property
+    def answered(self) -> bool:
+        return self.claim is not None or bool(self.steps)
+
+
+@dataclass
+class Exercise:
+    """A teacher's question: which derivative, what is expected; the answer comes apart."""
+
+    id: str
+    wrt: str
+    of: str = "E_total"
+    expect: str = "correct"
+    assume: str | None = None
+    line: int = 0
 
 
 @dataclass
@@ -80,14 +101,26 @@ class Spec:
     aliases: dict[str, str] = field(default_factory=dict)
     name: str | None = None
     loss_line: int = 0
+    exercises: list[Exercise] = field(default_factory=list)
 
     @property
     def output(self) -> Layer:
         return self.layers[-1]
 
 
-def load(path: str | Path) -> Spec:
-    """Read a spec file; raise SpecError naming the file and line of any problem."""
+def load(path: str | Path, network: str | Path | None = None) -> Spec:
+    """Read a spec file, or an answers file with its network; SpecError names file and line.
+
+    `network` pins the network an answers file must use (a grader's choice, not the
+    student's)."""
+    file = str(path)
+    data = _read(path)
+    if isinstance(data, dict) and "network" in data:
+        return _answers(data, file, network)
+    return from_data(data, file)
+
+
+def _read(path: str | Path):
     file = str(path)
     try:
         size = Path(path).stat().st_size
@@ -97,7 +130,44 @@ def load(path: str | Path) -> Spec:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror}", file=file) from None
-    return from_data(safeyaml.load(data, file), file)
+    return safeyaml.load(data, file)
+
+
+def _answers(data: dict, file: str, pinned: str | Path | None) -> Spec:
+    """A student's answers, checked against the exercises of the teacher's network."""
+    reader = _Reader(file)
+    top = reader.mapping(data, getattr(data, "line", 1), "answers file", ANSWERS_KEYS,
+                         required=("network", "answers"))
+    at = lambda key: line_of(top, key)  # noqa: E731
+    named = Path(file).parent / reader.text(top["network"], at("network"), "network")
+    if pinned is not None and named.resolve() != Path(pinned).resolve():
+        raise reader.fail(at("network"), f"network: this course's network is {pinned}, "
+                          f"not {top['network']}")
+    spec = load(pinned or named)
+    if spec.checks:
+        raise SpecError("a network for answers files keeps its questions under exercises:, "
+                        "not checks:", file=spec.file, line=1)
+    answers = top["answers"]
+    if not isinstance(answers, dict):
+        raise reader.fail(at("answers"), f"answers: expected a mapping of exercise ids to "
+                          f"formulas, got {_kind(answers)}")
+    ids = [exercise.id for exercise in spec.exercises]
+    for key in answers:
+        if key not in ids:
+            close = difflib.get_close_matches(key, ids, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (exercises: {', '.join(ids)})"
+            raise reader.fail(line_of(answers, key), f"answers: no exercise '{echo(key)}'{hint}")
+    if top.get("aliases") is not None:
+        spec.aliases = {**spec.aliases, **reader.aliases(top["aliases"], at("aliases"))}
+    for exercise in spec.exercises:
+        check = Check(wrt=exercise.wrt, of=exercise.of, expect=exercise.expect,
+                      assume=exercise.assume, line=at("answers"), file=file,
+                      exercise=exercise.id)
+        if exercise.id in answers:
+            reader.answer(check, answers[exercise.id], line_of(answers, exercise.id),
+                          f"answers.{exercise.id}")
+        spec.checks.append(check)
+    return spec
 
 
 def from_text(text: str, file: str = "<spec>") -> Spec:
@@ -201,6 +271,8 @@ class _Reader:
             spec.aliases = self.aliases(top["aliases"], at("aliases"))
         if top.get("checks") is not None:
             spec.checks = self.checks(top["checks"], at("checks"))
+        if top.get("exercises") is not None:
+            spec.exercises = self.exercises(top["exercises"], at("exercises"))
         return spec
 
     def inputs(self, value, line: int) -> list[str]:
@@ -377,22 +449,17 @@ class _Reader:
 
     def check(self, value, line: int, where: str) -> Check:
         node = self.mapping(value, line, where, CHECK_KEYS, required=("wrt",))
+        check = Check(wrt="", line=line)
+        self.question(check, node, where)
+        self.formula_of(check, node, line, where)
+        return check
+
+    def question(self, check, node: dict, where: str) -> None:
+        """wrt, of, expect and assume: what is asked, and what answer is expected."""
         at = lambda key: line_of(node, key)  # noqa: E731
-        given = [key for key in ("claim", "latex", "steps") if key in node]
-        if len(given) != 1:
-            raise self.fail(line, f"{where}: give exactly one of claim, latex or steps")
-        check = Check(wrt=self.text(node["wrt"], at("wrt"), f"{where}.wrt"), line=line)
+        check.wrt = self.text(node["wrt"], at("wrt"), f"{where}.wrt")
         if "of" in node:
             check.of = self.text(node["of"], at("of"), f"{where}.of")
-        if "claim" in node or "latex" in node:
-            syntax = "sympy" if "claim" in node else "latex"
-            key = given[0]
-            check.claim = Formula(self.text(node[key], at(key), f"{where}.{key}"), syntax,
-                                  at(key))
-            check.line = at(key)
-        else:
-            check.steps = self.steps(node["steps"], at("steps"), f"{where}.steps")
-            check.line = check.steps[0].line
         if "expect" in node:
             check.expect = node["expect"]
             if check.expect not in ("correct", "incorrect"):
@@ -404,7 +471,45 @@ class _Reader:
                 raise self.fail(at("assume"), f"{where}.assume: unknown assumption "
                                 f"'{echo(str(check.assume))}' (known: "
                                 f"{', '.join(sorted(ASSUMPTIONS))})")
-        return check
+
+    def formula_of(self, check: Check, node: dict, line: int, where: str) -> None:
+        """Exactly one of claim, latex or steps, with the line it is written on."""
+        at = lambda key: line_of(node, key)  # noqa: E731
+        given = [key for key in ("claim", "latex", "steps") if key in node]
+        if len(given) != 1:
+            raise self.fail(line, f"{where}: give exactly one of claim, latex or steps")
+        key = given[0]
+        if key == "steps":
+            check.steps = self.steps(node["steps"], at("steps"), f"{where}.steps")
+            check.line = check.steps[0].line
+        else:
+            check.claim = Formula(self.text(node[key], at(key), f"{where}.{key}"),
+                                  "sympy" if key == "claim" else "latex", at(key))
+            check.line = at(key)
+
+    def answer(self, check: Check, value, line: int, where: str) -> None:
+        """An answer: a formula in SymPy syntax, or {claim:}, {latex:} or {steps:}."""
+        if isinstance(value, dict):
+            self.mapping(value, line, where, ("claim", "latex", "steps"))
+            self.formula_of(check, value, line, where)
+        else:
+            check.claim = Formula(self.text(value, line, where), "sympy", line)
+            check.line = line
+
+    def exercises(self, value, line: int) -> list[Exercise]:
+        if not isinstance(value, list):
+            raise self.fail(line, f"exercises: expected a list, got {_kind(value)}")
+        exercises = []
+        for k, item in enumerate(value):
+            where, item_line = f"exercises[{k + 1}]", line_of(value, k)
+            node = self.mapping(item, item_line, where, EXERCISE_KEYS, required=("id", "wrt"))
+            exercise = Exercise(id=self.text(node["id"], line_of(node, "id"), f"{where}.id"),
+                                wrt="", line=item_line)
+            if any(e.id == exercise.id for e in exercises):
+                raise self.fail(item_line, f"{where}.id: '{exercise.id}' is used twice")
+            self.question(exercise, node, where)
+            exercises.append(exercise)
+        return exercises
 
     def steps(self, value, line: int, where: str) -> list[Formula]:
         if not isinstance(value, list) or not value:

@@ -1,0 +1,93 @@
+"""A pytest plugin: every check in a course's spec files is a test item.
+
+Collects files matching the `derive_files` ini patterns (default `*.derive.yaml`). Each
+claim instance is one item (`mazur.derive.yaml::w1[step 3]`, `::w_o[j=1,k=2]`); a failing
+item shows the verdict, the counterexample, the hint and the YAML line. `derive_network`
+pins the network that answers files must use. Items are independent, so pytest-xdist can
+spread them over workers.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+import pytest
+
+from . import api, claims
+from .errors import DeriveError
+
+
+def pytest_addoption(parser):
+    parser.addini("derive_files", "glob patterns of derive spec or answers files",
+                  type="args", default=["*.derive.yaml"])
+    parser.addini("derive_network", "the course's network file that answers files must use",
+                  default="")
+
+
+def pytest_collect_file(file_path: Path, parent):
+    patterns = parent.config.getini("derive_files")
+    if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in patterns):
+        return SpecFile.from_parent(parent, path=file_path)
+    return None
+
+
+class SpecFile(pytest.File):
+    def collect(self):
+        pinned = self.config.getini("derive_network")
+        network_file = Path(self.config.rootpath, pinned) if pinned else None
+        try:
+            network = api.load(self.path, network_file)
+            groups = [(check, claims.claims_of(network, check))
+                      for check in network.spec.checks]
+        except DeriveError as exc:
+            raise self.CollectError(str(exc)) from None
+        seen: set[str] = set()
+        for check, group in groups:
+            for claim in group:
+                name = _name(check.wrt, claim)
+                if name in seen:
+                    name = f"{name}@{claim.line}"
+                seen.add(name)
+                yield ClaimItem.from_parent(self, name=name, network=network, group=group,
+                                            claim=claim)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, self.CollectError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class ClaimFailed(Exception):
+    """A claim did not meet its expect."""
+
+
+class ClaimItem(pytest.Item):
+    def __init__(self, *, network, group, claim, **kwargs):
+        super().__init__(**kwargs)
+        self.network, self.group, self.claim = network, group, claim
+
+    def runtest(self):
+        # A steps chain is judged together, so the first wrong step can be named.
+        results = api.check_claims(self.network, self.group)
+        result = next(r for r in results if r.claim is self.claim)
+        if not result.ok:
+            raise ClaimFailed("\n".join(result.explain()))
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, ClaimFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, (self.claim.line or 1) - 1, self.name
+
+
+def _name(asked: str, claim: claims.Claim) -> str:
+    """w5, w_o[j=1,k=2] (a template keeps its family name), w1[step 3], ex1, d(out_h1,net_h2)."""
+    wrt = asked.split("[")[0].strip() if claim.index else claim.wrt
+    base = claim.exercise or (wrt if claim.of == "E_total" else f"d({claim.of},{wrt})")
+    tags = [f"{k}={v}" for k, v in claim.index.items()]
+    if claim.step is not None:
+        tags.append(f"step {claim.step}")
+    return f"{base}[{','.join(tags)}]" if tags else base

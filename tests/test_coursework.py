@@ -1,0 +1,197 @@
+"""Coursework: the Python API, the pytest plugin, annotations, notebooks, the example repo."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from derive import api, calculus
+from derive.cli import main
+from derive.errors import SpecError
+
+ROOT = Path(__file__).parent.parent
+SPECS = ROOT / "specs"
+EXAMPLE = ROOT / "examples" / "coursework"
+MAZUR = (SPECS / "mazur.yaml").read_text().split("checks:")[0]
+
+
+# --- the Python API -----------------------------------------------------------------------
+
+def test_api_from_a_path_and_from_a_dict():
+    network = api.load(SPECS / "mazur.yaml")
+    assert str(calculus.gradient(network, "w5")) == "delta_o1*out_h1"
+    same = api.load(yaml.safe_load(MAZUR))
+    assert same.params == network.params
+    d = calculus.derivative(network, network["out_h1"].symbol, network["net_h1"].symbol)
+    assert str(d) == "out_h1*(1 - out_h1)"
+    assert api.gradients(network, ["w5"]).items[0].value == pytest.approx(0.082167041)
+
+
+def test_assert_claim_passes_quietly_and_fails_with_the_cli_explanation():
+    api.assert_claim(SPECS / "mazur.yaml", "w5", "delta_o1*out_h1")
+    api.assert_claim(SPECS / "mazur.yaml", "w5", "-delta_o1*out_h1", expect="incorrect")
+    with pytest.raises(AssertionError) as failure:
+        api.assert_claim(SPECS / "mazur.yaml", "b1", "delta_h1")
+    message = str(failure.value)
+    assert "d(E_total, b1) is incorrect, expected correct" in message
+    assert "hint: the claim lacks the term delta_h2" in message
+    assert "truth: delta_h1 + delta_h2" in message
+
+
+def test_notebook_representations():
+    network = api.load(SPECS / "mazur.yaml")
+    [result] = api.check_one(network, "w5", "delta_o1*out_h1")
+    assert result._repr_latex_().startswith(r"$\frac{\partial E_{\mathrm{total}}}")
+    assert "correct (symbolic)" in result._repr_html_()
+    gradients = api.gradients(network, ["w5", "w1"])
+    assert gradients._repr_latex_().startswith(r"\begin{align*}")
+    assert gradients.items[0]._repr_latex_() == \
+        r"$\frac{\partial E_{\mathrm{total}}}{\partial w_{5}} = \delta_{o1} \mathrm{out}_{h1}$"
+
+
+# --- answers apart from the network ------------------------------------------------------
+
+def answers(tmp_path, body, network="course/network.yaml"):
+    course = tmp_path / "course"
+    course.mkdir(exist_ok=True)
+    shutil.copy(EXAMPLE / "course" / "network.yaml", course / "network.yaml")
+    path = tmp_path / "answers.derive.yaml"
+    path.write_text(f"network: {network}\nanswers:\n{body}")
+    return path
+
+
+def test_answers_are_checked_against_the_exercises(tmp_path):
+    path = answers(tmp_path, "  output_weight: delta_o1*out_h1\n  output_bias: delta_o1\n")
+    results = {r.claim.exercise: r for r in api.check(path)}
+    assert results["output_weight"].ok
+    assert results["output_bias"].verdict.hint == "the claim lacks the term delta_o2"
+    assert results["hidden_weight"].verdict.hint == "no answer given"
+    assert results["output_bias"].claim.file == str(path)
+    assert results["output_bias"].claim.line == 4
+
+
+@pytest.mark.parametrize("body, message", [
+    ("  output_weight: 1\n  expect: incorrect\n", "answers: no exercise 'expect'"),
+    ("  ouptut_weight: 1\n", "(did you mean 'output_weight'?)"),
+    ("  output_weight: w99\n", "unknown name 'w99'"),
+])
+def test_bad_answers_name_the_line(tmp_path, body, message):
+    path = answers(tmp_path, body)
+    with pytest.raises(Exception) as error:
+        api.check(path)
+    assert message in str(error.value) and f"{path}:" in str(error.value)
+
+
+def test_an_answers_file_cannot_bring_its_own_network_or_expectations(tmp_path):
+    path = answers(tmp_path, "  output_weight: 1\n")
+    path.write_text(path.read_text() + "checks: []\n")
+    with pytest.raises(SpecError, match="unknown key 'checks'"):
+        api.check(path)
+    fake = tmp_path / "fake.yaml"
+    fake.write_text(MAZUR + "exercises:\n  - {id: output_weight, wrt: w5, expect: incorrect}\n")
+    cheat = answers(tmp_path, "  output_weight: 1\n", network="fake.yaml")
+    with pytest.raises(SpecError, match="this course's network is"):
+        api.check(cheat, network=tmp_path / "course" / "network.yaml")
+
+
+# --- GitHub annotations ------------------------------------------------------------------
+
+def test_github_annotations_point_at_the_yaml_line(tmp_path):
+    path = answers(tmp_path, "  output_weight: delta_o1*out_h1\n  output_bias: delta_o1\n")
+    result = CliRunner().invoke(main, ["check", str(path), "--format", "github"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == (f"::notice file={path},line=3::output_weight: d(E_total, w5) "
+                        "correct (symbolic)")
+    assert lines[1].startswith(f"::error file={path},line=4,title=derive::output_bias: "
+                               "d(E_total, b2) is incorrect (expected correct); hint: the "
+                               "claim lacks the term delta_o2%0Aclaim = ")
+    assert lines[-1] == "5 checks: 1 ok, 4 failed"
+
+
+def test_github_annotations_escape_user_text():
+    from derive.report import _github
+    assert _github("a\n::error::x %") == "a%0A::error::x %25"
+    assert _github("f:1,2", property_value=True) == "f%3A1%2C2"
+
+
+# --- the pytest plugin -------------------------------------------------------------------
+
+SPEC_FOR_PYTEST = MAZUR + """checks:
+  - wrt: w5
+    claim: delta_o1 * out_h1
+  - wrt: w1
+    steps:
+      - delta_h1 * i1
+      - delta_o1 * w5 * out_h1 * (1 - out_h1) * i1
+  - wrt: w_o[j, k]
+    claim: delta_o[j] * out_h[k]
+  - wrt: w5
+    claim: -delta_o1 * out_h1
+    expect: incorrect
+"""
+
+
+def test_plugin_collects_one_item_per_instance(pytester):
+    pytester.makefile(".derive.yaml", mazur=SPEC_FOR_PYTEST)
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=7, failed=1)
+    result.stdout.fnmatch_lines([
+        "*mazur.derive.yaml::w5 PASSED*",
+        "*mazur.derive.yaml::w1[[]step 1[]] PASSED*",
+        "*mazur.derive.yaml::w1[[]step 2[]] FAILED*",
+        "*mazur.derive.yaml::w_o[[]j=1,k=2[]] PASSED*",
+        "*mazur.derive.yaml::w5@* PASSED*",
+        "*step 2 is the first wrong step; the claim lacks the term*",
+    ])
+
+
+def test_plugin_reports_an_invalid_spec_as_a_collection_error(pytester):
+    pytester.makefile(".derive.yaml", broken="inputs: 2\nlayers: [{name: h, units: 0}]\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*broken.derive.yaml:2: layers[[]1[]].units: 0 is out of*"])
+
+
+def test_plugin_patterns_are_configurable(pytester):
+    pytester.makefile(".yml", homework=SPEC_FOR_PYTEST)
+    pytester.makeini("[pytest]\nderive_files = homework.yml\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=7, failed=1)
+
+
+def test_plugin_runs_under_xdist(pytester):
+    pytest.importorskip("xdist")
+    pytester.makefile(".derive.yaml", mazur=SPEC_FOR_PYTEST)
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=7, failed=1)
+
+
+# --- the example course repository -------------------------------------------------------
+
+@pytest.mark.parametrize("answers_from, outcome", [
+    ("solution", "6 passed"),
+    (None, "1 failed, 5 passed"),
+])
+def test_the_example_course_repository(tmp_path, answers_from, outcome):
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("solution"))
+    if answers_from:
+        text = (EXAMPLE / answers_from / "answers.derive.yaml").read_text()
+        (repo / "answers.derive.yaml").write_text(
+            text.replace("network: ../course/network.yaml", "network: course/network.yaml"))
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=repo, capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip().splitlines()[-1].startswith(outcome), done.stdout[-3000:]
+
+
+def test_the_pre_commit_hook_definition():
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "derive-check" and hook["entry"] == "derive check"
+    assert hook["language"] == "python"
+    import re
+    assert re.search(hook["files"], "homework/answers.derive.yaml")
+    assert not re.search(hook["files"], "specs/mazur.yaml")
