@@ -15,9 +15,11 @@ from .network import Network, suggest
 from .notation import number, partial_latex, to_latex, to_text
 
 
-def load(source: str | Path | dict, network: str | Path | None = None) -> Network:
-    """A network from a spec file's path, or a dict in the spec's shape, or an answers file
-    (whose network `network` may pin)."""
+def load(source: str | Path | dict | specs.Spec, network: str | Path | None = None) -> Network:
+    """A network from a spec file's path, a dict in the spec's shape, a Spec, or an answers
+    file (whose network `network` may pin)."""
+    if isinstance(source, specs.Spec):
+        return Network(source)
     spec = specs.from_data(source) if isinstance(source, dict) else \
         specs.load(source, network)
     return Network(spec)

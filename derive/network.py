@@ -63,6 +63,13 @@ class Network:
         self.params: list[str] = []  # distinct weights and biases, in order of appearance
         self.cache: dict = {}  # calculus keeps expansions and derivatives here
         self.input_family = _input_family(spec.inputs)
+        try:
+            self._build()
+        except SpecError as exc:
+            raise exc.located(spec.file) from None
+
+    def _build(self) -> None:
+        spec = self.spec
         for name in spec.inputs:
             self._add(name, "input", f"input {name}")
         below = [self[name].symbol for name in spec.inputs]
