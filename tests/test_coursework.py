@@ -195,3 +195,29 @@ def test_the_pre_commit_hook_definition():
     import re
     assert re.search(hook["files"], "homework/answers.derive.yaml")
     assert not re.search(hook["files"], "specs/mazur.yaml")
+
+
+@pytest.mark.skipif(shutil.which("pre-commit") is None and
+                    not (Path(sys.executable).parent / "pre-commit").exists(),
+                    reason="pre-commit is not installed")
+def test_the_hook_runs_under_pre_commit(tmp_path):
+    """pre-commit installs derive from this repository and fails a wrong derivation."""
+    exe = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+    if not head:
+        pytest.skip("not in a git checkout")
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q", ".")
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {ROOT}\n    rev: {head}\n    hooks:\n      - id: derive-check\n")
+    (tmp_path / "hw.derive.yaml").write_text(MAZUR + "checks:\n  - wrt: b1\n    claim: delta_h1\n")
+    git("add", "-A")
+    run = subprocess.run([exe, "run", "--all-files"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 1
+    assert "hint: the claim lacks the term delta_h2" in run.stdout
