@@ -1,0 +1,240 @@
+"""Pictures of a network: layout once, then SVG, TikZ or PNG.
+
+`--highlight w1` marks exactly the edges of w1's chain rule: the edges w1 sits on, then
+every edge leaving a unit that w1 reaches (a softmax layer passes it to all its units).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from . import api
+from .errors import DeriveError
+from .network import Network
+from .notation import latex_name
+
+LABELLED_EDGES = 60  # more edges than this: weight names are left off (the picture stays legible)
+X_GAP, Y_GAP, RADIUS = 160, 56, 18
+
+
+@dataclass
+class Unit:
+    name: str  # i1, h1, or b1 for a bias
+    x: float
+    y: float
+    kind: str  # input, unit, bias
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    weight: str
+    tied: bool = False
+    highlighted: bool = False
+    gradient: float | None = None
+
+
+@dataclass
+class Diagram:
+    title: str
+    units: dict[str, Unit] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    width: float = 0
+    height: float = 0
+
+    @property
+    def labelled(self) -> bool:
+        return len(self.edges) <= LABELLED_EDGES
+
+
+def layout(network: Network, highlight: str | None = None, values: bool = False) -> Diagram:
+    spec = network.spec
+    columns = [[("input", name) for name in spec.inputs]]
+    for layer in spec.layers:  # a layer's bias sits at the foot of the column feeding it
+        biases = list(dict.fromkeys(b for b in layer.biases if b))
+        columns[-1] += [("bias", f"{b}@{layer.name}") for b in biases]
+        columns.append([("unit", layer.unit(j)) for j in range(1, layer.units + 1)])
+    tallest = max(len(c) for c in columns)
+    diagram = Diagram(spec.name or spec.file, width=X_GAP * len(columns) + 80,
+                      height=Y_GAP * tallest + 90)
+    for index, column in enumerate(columns):
+        top = 60 + (tallest - len(column)) * Y_GAP / 2
+        for row, (kind, name) in enumerate(column):
+            diagram.units[name] = Unit(name, 60 + index * X_GAP, top + row * Y_GAP, kind)
+    uses: dict[str, int] = {}
+    for layer in spec.layers:
+        below = network.below(layer)
+        for j in range(1, layer.units + 1):
+            for source, weight in zip(below, layer.weights[j - 1]):
+                diagram.edges.append(Edge(source, layer.unit(j), weight))
+                uses[weight] = uses.get(weight, 0) + 1
+            bias = layer.biases[j - 1]
+            if bias:
+                diagram.edges.append(Edge(f"{bias}@{layer.name}", layer.unit(j), bias))
+                uses[bias] = uses.get(bias, 0) + 1
+    for edge in diagram.edges:
+        edge.tied = uses[edge.weight] > 1
+    diagram.notes = [f"{layer.name}: {layer.activation}" for layer in spec.layers]
+    diagram.notes.append(f"loss: {spec.loss}")
+    if highlight is not None:
+        _highlight(network, diagram, highlight)
+    if values:
+        _values(network, diagram)
+    return diagram
+
+
+def _highlight(network: Network, diagram: Diagram, name: str) -> None:
+    if name not in network or network[name].kind not in ("weight", "bias"):
+        raise DeriveError(f"--highlight: '{name}' is not a weight or bias of this network")
+    reached: set[str] = set()
+    for edge in diagram.edges:
+        if edge.weight == name:
+            edge.highlighted = True
+            reached.add(edge.target)
+    for layer in network.spec.layers:  # input side first, so reach flows forward
+        units = [layer.unit(j) for j in range(1, layer.units + 1)]
+        if layer.activation == "softmax" and reached & set(units):
+            reached |= set(units)  # each output of a softmax depends on every net
+        for edge in diagram.edges:
+            if edge.source in reached and edge.source in units:
+                edge.highlighted = True
+                reached.add(edge.target)
+
+
+def _values(network: Network, diagram: Diagram) -> None:
+    result = api.gradients(network)
+    if all(g.value is None for g in result.items):
+        raise DeriveError("--values: the spec's values do not fix the gradients (add them "
+                          "under values:)")
+    by_name = {g.wrt: g.value for g in result.items}
+    for edge in diagram.edges:
+        edge.gradient = by_name.get(edge.weight)
+
+
+# --- renderers ----------------------------------------------------------------------------
+
+def _label_at(diagram: Diagram, edge: Edge) -> tuple[float, float]:
+    """Along the edge, further for lower targets, so the labels of a fan do not pile up."""
+    a, b = diagram.units[edge.source], diagram.units[edge.target]
+    share = 0.22 + 0.5 * (b.y - 40) / max(diagram.height, 1)
+    return a.x + (b.x - a.x) * share, a.y + (b.y - a.y) * share - 3
+
+
+def _label(name: str) -> str:
+    return name.split("@")[0]
+
+
+def _color(edge: Edge, largest: float) -> str:
+    if edge.gradient is not None and largest > 0:
+        share = min(1.0, abs(edge.gradient) / largest)
+        level = int(220 - 200 * share)
+        return f"rgb(220,{level},{level})" if edge.gradient > 0 else f"rgb({level},{level},220)"
+    return "#d62728" if edge.highlighted else "#555555"
+
+
+def _largest(diagram: Diagram) -> float:
+    return max((abs(e.gradient) for e in diagram.edges if e.gradient is not None), default=0)
+
+
+def svg(diagram: Diagram) -> str:
+    largest = _largest(diagram)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{diagram.width:.0f}" '
+           f'height="{diagram.height:.0f}" font-family="sans-serif" font-size="12">',
+           f'<title>{escape(diagram.title)}</title>',
+           f'<text x="20" y="24" font-size="15">{escape(diagram.title)}</text>']
+    thin = 0.4 if not diagram.labelled else 1.2
+    for edge in diagram.edges:
+        a, b = diagram.units[edge.source], diagram.units[edge.target]
+        width = 3 if edge.highlighted else thin
+        dash = ' stroke-dasharray="5,3"' if edge.tied else ""
+        tip = edge.weight + (f" = {edge.gradient:.4g} (dE/d{edge.weight})"
+                             if edge.gradient is not None else "")
+        out.append(f'<line x1="{a.x:.1f}" y1="{a.y:.1f}" x2="{b.x:.1f}" y2="{b.y:.1f}" '
+                   f'stroke="{_color(edge, largest)}" stroke-width="{width}"{dash}>'
+                   f'<title>{escape(tip)}</title></line>')
+        if diagram.labelled:
+            x, y = _label_at(diagram, edge)
+            out.append(f'<text x="{x:.1f}" y="{y:.1f}" fill="#333">{escape(edge.weight)}'
+                       f'</text>')
+    for unit in diagram.units.values():
+        fill = {"input": "#e8f0fe", "unit": "#ffffff", "bias": "#fff4d6"}[unit.kind]
+        out.append(f'<circle cx="{unit.x:.1f}" cy="{unit.y:.1f}" r="{RADIUS}" fill="{fill}" '
+                   f'stroke="#222"/>')
+        out.append(f'<text x="{unit.x:.1f}" y="{unit.y + 4:.1f}" text-anchor="middle">'
+                   f'{escape(_label(unit.name))}</text>')
+    notes = ", ".join(diagram.notes) + ("" if diagram.labelled else
+                                        "; weight names left off (too many edges)")
+    out.append(f'<text x="20" y="{diagram.height - 14:.0f}" fill="#333">{escape(notes)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def tikz(diagram: Diagram) -> str:
+    """A tikzpicture (needs \\usepackage{tikz}); coordinates in centimetres."""
+    scale = 0.025
+    largest = _largest(diagram)
+    lines = [r"\begin{tikzpicture}[unit/.style={circle,draw,minimum size=8mm,inner sep=0pt},"
+             r"bias/.style={unit,fill=yellow!15},input/.style={unit,fill=blue!8}]"]
+    ids = {name: f"n{k}" for k, name in enumerate(diagram.units)}
+    for name, unit in diagram.units.items():
+        lines.append(rf"\node[{unit.kind}] ({ids[name]}) at ({unit.x * scale:.2f},"
+                     rf"{-unit.y * scale:.2f}) {{${latex_name(_label(name))}$}};")
+    for edge in diagram.edges:
+        style = ["->"]
+        if edge.highlighted:
+            style.append("very thick, red")
+        if edge.tied:
+            style.append("dashed")
+        if edge.gradient is not None and largest > 0:
+            share = int(100 * min(1.0, abs(edge.gradient) / largest))
+            style.append(f"{'red' if edge.gradient > 0 else 'blue'}!{max(share, 10)}")
+        label = (rf" node[midway, above, sloped, font=\tiny] {{${latex_name(edge.weight)}$}}"
+                 if diagram.labelled else "")
+        lines.append(rf"\draw[{', '.join(style)}] ({ids[edge.source]}) --{label} "
+                     rf"({ids[edge.target]});")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines)
+
+
+def png(diagram: Diagram, path: str) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.collections import LineCollection
+    except ImportError:
+        raise DeriveError("PNG output needs matplotlib: pip install 'derive[draw]' "
+                          "(SVG and TikZ need nothing more)") from None
+    largest = _largest(diagram)
+    figure, axes = plt.subplots(figsize=(diagram.width / 100, diagram.height / 100), dpi=110)
+    axes.set_xlim(0, diagram.width)
+    axes.set_ylim(diagram.height, 0)
+    axes.axis("off")
+    axes.set_title(diagram.title)
+    segments, colors, widths, styles = [], [], [], []
+    for edge in diagram.edges:
+        a, b = diagram.units[edge.source], diagram.units[edge.target]
+        color = _color(edge, largest)
+        segments.append([(a.x, a.y), (b.x, b.y)])
+        colors.append(tuple(int(v) / 255 for v in color[4:-1].split(","))
+                      if color.startswith("rgb") else color)
+        widths.append(3 if edge.highlighted else 1 if diagram.labelled else 0.3)
+        styles.append("--" if edge.tied else "-")
+        if diagram.labelled:
+            axes.text(*_label_at(diagram, edge), f"${latex_name(edge.weight)}$", fontsize=9,
+                      zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+    axes.add_collection(LineCollection(segments, colors=colors, linewidths=widths,
+                                       linestyles=styles, zorder=1))
+    for unit in diagram.units.values():
+        fill = {"input": "#e8f0fe", "unit": "#ffffff", "bias": "#fff4d6"}[unit.kind]
+        axes.add_patch(plt.Circle((unit.x, unit.y), RADIUS, facecolor=fill, edgecolor="#222",
+                                  zorder=2))
+        axes.text(unit.x, unit.y, f"${latex_name(_label(unit.name))}$", ha="center",
+                  va="center", zorder=3, fontsize=10)
+    axes.text(20, diagram.height - 14, ", ".join(diagram.notes), fontsize=9)
+    figure.savefig(path, bbox_inches="tight")
+    plt.close(figure)
+
