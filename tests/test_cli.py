@@ -239,3 +239,10 @@ def test_the_latex_document_compiles(tmp_path):
     done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-no-shell-escape",
                            "grad.tex"], cwd=tmp_path, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_and_is_in_the_readme(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0 and main.commands[command].help
+    assert f"derive {command} " in (Path(__file__).parent.parent / "README.md").read_text()
