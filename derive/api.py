@@ -10,8 +10,8 @@ import sympy as sp
 
 from . import calculus, claims, verdicts
 from . import spec as specs
-from .errors import DeriveError
-from .network import Network, suggest
+from .errors import DeriveError, did_you_mean, echo
+from .network import Network
 from .notation import number, partial_latex, to_latex, to_text
 
 
@@ -65,7 +65,7 @@ def point(network: Network, overrides: dict[str, float] | None = None) -> dict[s
     for name, given in (overrides or {}).items():
         if name not in known:
             raise DeriveError(f"--at: '{name}' is not an input, parameter or target of this "
-                              f"network{suggest(name, sorted(known))}")
+                              f"network{did_you_mean(name, sorted(known), cutoff=0.5)}")
         values[name] = given
     return values
 
@@ -76,7 +76,7 @@ def gradients(network: Network, wrt: list[str] | None = None, *, at: dict | None
     for name in names:
         if name not in network:
             raise DeriveError(f"--wrt: unknown name '{name}'"
-                              f"{suggest(name, list(network.quantities))}")
+                              f"{did_you_mean(name, network.quantities, cutoff=0.5)}")
         calculus.kind_of_variable(network, network[name].symbol)
     values = point(network, at)
     compact = [calculus.gradient(network, name) for name in names]
@@ -123,11 +123,11 @@ class Result:
         c, v = self.claim, self.verdict
         where = f"{c.file}:{c.line}" if c.line else c.file
         lines = [f"{where}: {self.title} is {v.verdict}, expected {c.expect}",
-                 f"  claim: {_short(c.text)}", f"  truth: {_short(self.truth_text)}"]
+                 f"  claim: {echo(c.text, 200)}", f"  truth: {echo(self.truth_text, 200)}"]
         if v.counterexample:
             example = v.counterexample
             point = ", ".join(f"{k}={number(x)}" for k, x in example["point"].items())
-            lines.append(f"  at {_short(point, 400)}:")
+            lines.append(f"  at {echo(point, 400)}:")
             lines.append(f"    claim = {distinct(example['claim'], example['truth'])}, "
                          f"truth = {distinct(example['truth'], example['claim'])}")
         if v.hint:
@@ -208,10 +208,6 @@ def assert_claim(source: str | Path | dict | Network, wrt: str, claim: str,
     for result in check_one(network, wrt, claim, of, syntax, assume=assume):
         if result.verdict.verdict != expect:
             raise AssertionError("\n".join(result.explain()))
-
-
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def distinct(x: float | str, other: float | str) -> str:

@@ -140,12 +140,9 @@ def _bound_names(names: Names) -> set[str]:
 
 def _range_of(var: str, nodes: list[expr.Node], names: Names) -> range:
     for node in nodes:
-        if node.kind == "family":
-            for position, arg in enumerate(node.args):
-                if arg.kind == "name" and arg.value == var:
-                    size = names.range_of(node.value, position)
-                    if size is not None:
-                        return range(1, size + 1)
+        size = expr.implied_range(node, var, names)
+        if size is not None:
+            return range(1, size + 1)
     raise ClaimError(f"cannot tell the range of the index '{echo(var)}'")
 
 

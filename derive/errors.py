@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 MAX_ECHO = 60
 
 
@@ -9,6 +11,12 @@ def echo(text: str, limit: int = MAX_ECHO) -> str:
     """User text made safe to quote in a one-line message: escaped and truncated."""
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
     return shown if shown.isprintable() else shown.encode("unicode_escape").decode()
+
+
+def did_you_mean(name: str, known, n: int = 3, cutoff: float = 0.6) -> str:
+    """' (did you mean 'a', 'b'?)' for the known names closest to name, or ''."""
+    close = difflib.get_close_matches(name, list(known), n=n, cutoff=cutoff)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
 class DeriveError(Exception):

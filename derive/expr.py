@@ -12,13 +12,12 @@ Two stages, so that every claim syntax shares one evaluator:
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .errors import ClaimError, echo
+from .errors import ClaimError, did_you_mean, echo
 
 MAX_LENGTH = 20_000
 MAX_TOKENS = 4_000
@@ -219,8 +218,7 @@ def _describe(node: ast.AST) -> str:
 
 
 def _suggest(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
-    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return did_you_mean(name, known, cutoff=0.5)
 
 
 # --- functions a formula may call --------------------------------------------------------
@@ -415,7 +413,7 @@ class Evaluator:
     def _sum_end(self, node, high) -> int:
         if high is not None:
             return self._index(high)
-        size = _implied_range(node.args[0], node.value, self.scope)
+        size = implied_range(node.args[0], node.value, self.scope)
         if size is None:
             raise ClaimError(f"cannot tell the range of the sum over '{node.value}': "
                              f"give its bounds (column {node.column})")
@@ -441,7 +439,7 @@ def latex_families(base: str, sub: str | None, bound) -> list[tuple[str, str]]:
     return found
 
 
-def _implied_range(body: Node, var: str, scope: Scope) -> int | None:
+def implied_range(body: Node, var: str, scope: Scope) -> int | None:
     """For an unbounded sum: the size of the first family that the variable indexes."""
     stack = [body]
     while stack:

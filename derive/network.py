@@ -8,7 +8,6 @@ Every quantity keeps its local partial derivatives, so the chain rule is one gen
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import activations, expr, losses
-from .errors import ClaimError, SpecError, echo
+from .errors import ClaimError, SpecError
 from .spec import Layer, Spec
 
 LEAVES = ("input", "weight", "bias", "target", "constant")
@@ -327,13 +326,3 @@ class Vocabulary(expr.Scope):
     def known_names(self):
         names = [n for n, q in self.network.quantities.items() if self._allowed(q)]
         return names + [f"n_{layer.name}" for layer in self.network.spec.layers]
-
-
-def suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-
-
-def unknown(name: str, network: Network) -> ClaimError:
-    return ClaimError(f"unknown name '{echo(name)}'"
-                      f"{suggest(name, Vocabulary(network).known_names())}")

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .api import Gradients, Result, distinct
+from .errors import echo
 from .network import Network
 from .notation import number, partial_latex, to_text
 from .notation import to_latex as latex_of
@@ -139,7 +140,7 @@ def _latex_text(text: str) -> str:
 
 
 def _short(text: str, limit: int = 120) -> str:
-    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+    return escape(echo(text, limit))
 
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
@@ -12,7 +11,7 @@ from pathlib import Path
 import sympy as sp
 
 from . import activations, expr, losses, safeyaml
-from .errors import SpecError, echo
+from .errors import SpecError, did_you_mean, echo
 from .safeyaml import line_of
 
 MAX_UNITS = 1024
@@ -154,8 +153,7 @@ def _answers(data: dict, file: str, pinned: str | Path | None) -> Spec:
     ids = [exercise.id for exercise in spec.exercises]
     for key in answers:
         if key not in ids:
-            close = difflib.get_close_matches(key, ids, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (exercises: {', '.join(ids)})"
+            hint = did_you_mean(key, ids, n=1) or f" (exercises: {', '.join(ids)})"
             raise reader.fail(line_of(answers, key), f"answers: no exercise '{echo(key)}'{hint}")
     if top.get("aliases") is not None:
         spec.aliases = {**spec.aliases, **reader.aliases(top["aliases"], at("aliases"))}
@@ -197,9 +195,7 @@ class _Reader:
             raise self.fail(line, f"{where}: expected a mapping, got {_kind(value)}")
         for key in value:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else \
-                    f" (allowed: {', '.join(allowed)})"
+                hint = did_you_mean(key, allowed, n=1) or f" (allowed: {', '.join(allowed)})"
                 raise self.fail(line_of(value, key), f"{where}: unknown key "
                                 f"'{echo(key)}'{hint}")
         for key in required:
@@ -346,10 +342,9 @@ class _Reader:
             layer.activation = value
         else:
             shown = echo(str(value))
-            close = difflib.get_close_matches(shown, activations.NAMES, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else \
-                f"known: {', '.join(activations.NAMES)}"
-            raise self.fail(line, f"{where}.activation: unknown '{shown}' ({hint})")
+            hint = did_you_mean(shown, activations.NAMES, n=1) or \
+                f" (known: {', '.join(activations.NAMES)})"
+            raise self.fail(line, f"{where}.activation: unknown '{shown}'{hint}")
         default = activations.ACTIVATIONS.get(layer.activation)
         if "alpha" in node:
             if default is None or default.alpha is None:
@@ -401,9 +396,8 @@ class _Reader:
         if isinstance(value, str) and value in losses.LOSSES:
             return value, None
         shown = echo(str(value))
-        close = difflib.get_close_matches(shown, losses.NAMES, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(losses.NAMES)}"
-        raise self.fail(line, f"loss: unknown '{shown}' ({hint})")
+        hint = did_you_mean(shown, losses.NAMES, n=1) or f" (known: {', '.join(losses.NAMES)})"
+        raise self.fail(line, f"loss: unknown '{shown}'{hint}")
 
     def check_names(self, spec: Spec, at) -> None:
         """One name, one role: an input cannot also be a weight, nor a layer's name reused."""
@@ -428,8 +422,7 @@ class _Reader:
         for key, number in value.items():
             key_line = line_of(value, key)
             if key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(key, sorted(known), n=1)
                 raise self.fail(key_line, f"values: '{echo(key)}' is not an input, parameter "
                                 f"or target of this network{hint}")
             out[key] = self.number(number, key_line, f"values.{key}")
