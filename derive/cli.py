@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
@@ -28,12 +29,24 @@ def _assignment(ctx, param, items) -> dict[str, float]:
     for item in items:
         name, sep, text = item.partition("=")
         try:
-            values[name.strip()] = float(text)
-        except ValueError:
+            values[name.strip()] = _finite(ctx, param, text if sep else "")
+        except click.BadParameter:
             raise click.BadParameter(f"expected NAME=NUMBER, got {item!r}") from None
-        if not sep:
-            raise click.BadParameter(f"expected NAME=NUMBER, got {item!r}")
     return values
+
+
+def _finite(ctx, param, text):
+    """A finite number (Python's float() would also take nan and inf)."""
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        wanted = "NAME=NUMBER" if param.name == "at" else "a finite number"
+        raise click.BadParameter(f"expected {wanted}, got {text!r}")
+    return number
 
 
 @click.group(cls=_Command)
@@ -56,7 +69,7 @@ def show(spec):
               default="text")
 @click.option("--document", is_flag=True, help="With --format latex: a standalone document.")
 @click.option("--expanded", is_flag=True, help="In inputs and parameters only.")
-@click.option("--lr", type=float, help="Also show each parameter after one descent step.")
+@click.option("--lr", callback=_finite, help="Also show each parameter after one descent step.")
 @click.option("--at", "at", multiple=True, callback=_assignment, metavar="NAME=NUMBER",
               help="Set or override a value (repeatable).")
 def grad(spec, wrt, fmt, document, expanded, lr, at):
@@ -85,7 +98,7 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
 @click.option("--latex", help="The claim, in LaTeX (with --wrt).")
 @click.option("--assume", type=click.Choice(sorted(ASSUMPTIONS)),
               help="A condition the claim may rely on (with --wrt).")
-@click.option("--budget", type=float, default=verdicts.BUDGET, show_default=True,
+@click.option("--budget", callback=_finite, default=verdicts.BUDGET, show_default=True,
               help="Seconds of symbolic work per claim before falling back to numbers.")
 @click.option("--network", type=click.Path(dir_okay=False),
               help="Answers files must use this network (a course's, not the student's).")

@@ -92,10 +92,12 @@ def test_grad_rejects_bad_options_with_exit_2(args, message):
     assert message in result.output
 
 
-def test_grad_rejects_a_malformed_assignment():
-    result = run("grad", MAZUR, "--at", "w5")
+@pytest.mark.parametrize("args", [["--at", "w5"], ["--at", "w5=nan"], ["--at", "w5=inf"],
+                                  ["--at", "w5=x"], ["--lr", "inf"], ["--lr", "nan"]])
+def test_grad_rejects_malformed_or_non_finite_numbers(args):
+    result = run("grad", MAZUR, *args)
     assert result.exit_code == 2
-    assert "expected NAME=NUMBER" in result.output
+    assert "expected NAME=NUMBER" in result.output or "expected a finite number" in result.output
 
 
 # --- show ---------------------------------------------------------------------------------
