@@ -36,6 +36,7 @@ class Claim:
     expect: str = "correct"
     assume: str | None = None
     exercise: str | None = None
+    template: tuple | None = None  # shared by the instances of one template (and step)
 
 
 class Names(Vocabulary):
@@ -92,16 +93,19 @@ def _expand(network: Network, check: Check):
     ranges = [_range_of(var, [of_node, wrt_node], names) for var in variables]
     if sp.prod([len(r) for r in ranges]) > MAX_INSTANCES:
         raise ClaimError(f"the template has too many instances (more than {MAX_INSTANCES:,})")
+    sums: dict = {}
     for values in itertools.product(*ranges):
         env = dict(zip(variables, values))
         of = _quantity(expr.evaluate(of_node, names, env), check.of, "of")
         wrt = _quantity(expr.evaluate(wrt_node, names, env), check.wrt, "wrt")
         truth = calculus.derivative(network, of, wrt)
-        for step, (formula, body) in enumerate(bodies, start=1):
-            claim = _located(formula, lambda f: expr.evaluate(body, names, env))  # noqa: B023
+        for number, (formula, body) in enumerate(bodies, start=1):
+            claim = _located(formula,
+                             lambda f: expr.evaluate(body, names, env, sums))  # noqa: B023
+            step = number if check.steps else None
             yield Claim(file, formula.line, of.name, wrt.name, claim, truth,
-                        formula.text, env, step if check.steps else None, check.expect,
-                        check.assume, check.exercise)
+                        formula.text, env, step, check.expect, check.assume, check.exercise,
+                        (id(check), formula.line, step) if variables else None)
 
 
 def _located(formula: Formula, action):

@@ -281,6 +281,7 @@ class Evaluator:
     scope: Scope
     env: dict[str, int] = field(default_factory=dict)
     expanding: set[str] = field(default_factory=set)  # aliases being expanded (cycles)
+    sums: dict | None = None  # values of sums, kept across a template's instances
 
     def __call__(self, node: Node) -> sp.Expr:
         return getattr(self, "_" + node.kind)(node)
@@ -393,6 +394,21 @@ class Evaluator:
         return sp.KroneckerDelta(left, right)
 
     def _sum(self, node):
+        """A sum depends on few of a template's indices (Σ_m delta_o[m] w_o[m, j] on j
+        alone): made once per value of those, not once per instance."""
+        if self.sums is None:
+            return self._terms(node)
+        if id(node) not in self.sums:
+            self.sums[id(node)] = (_plain_names(node, self.scope), {})
+        names, values = self.sums[id(node)]
+        if names is None:
+            return self._terms(node)
+        key = tuple(self.env.get(name) for name in names)
+        if key not in values:
+            values[key] = self._terms(node)
+        return values[key]
+
+    def _terms(self, node):
         body, low, high = node.args
         var = node.value
         first = self._index(low)
@@ -480,9 +496,24 @@ def free_names(node: Node) -> set[str]:
     return found
 
 
-def evaluate(node: Node, scope: Scope, env: dict[str, int] | None = None) -> sp.Expr:
-    """Build the SymPy expression of an IR tree; `env` binds template index variables."""
+def _plain_names(node: Node, scope: Scope) -> tuple[str, ...] | None:
+    """The free names a subtree's value depends on, or None when that cannot be read off
+    the tree (a LaTeX name or an alias may use any bound index)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.kind == "latex" or (current.kind == "name" and
+                                       scope.alias(current.value) is not None):
+            return None
+        stack.extend(a for a in current.args if isinstance(a, Node))
+    return tuple(sorted(free_names(node)))
+
+
+def evaluate(node: Node, scope: Scope, env: dict[str, int] | None = None,
+             sums: dict | None = None) -> sp.Expr:
+    """Build the SymPy expression of an IR tree; `env` binds template index variables, and
+    `sums` (a dict kept across calls on the same tree) remembers sums made before."""
     try:
-        return Evaluator(scope, dict(env or {}))(node)
+        return Evaluator(scope, dict(env or {}), sums=sums)(node)
     except RecursionError:
         raise ClaimError("the formula is nested too deeply") from None

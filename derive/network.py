@@ -131,18 +131,20 @@ class Network:
         nets = []
         for j in range(1, layer.units + 1):
             unit = layer.unit(j)
-            terms, partials = [], defaultdict(lambda: sp.S.Zero)
+            terms, partials = [], defaultdict(list)
             for src, name in zip(below, layer.weights[j - 1]):
                 weight = self[name].symbol
                 terms.append(weight * src)
-                partials[weight] += src  # a weight tied within the row sums its inputs
-                partials[src] += weight
+                partials[weight].append(src)  # a weight tied within the row sums its inputs
+                partials[src].append(weight)
             if layer.biases[j - 1]:
                 bias = self[layer.biases[j - 1]].symbol
                 terms.append(bias)
-                partials[bias] += 1
+                partials[bias].append(sp.S.One)
             nets.append(self._add(f"net_{unit}", "net", f"pre-activation of {unit}",
-                                  layer.name, sp.Add(*terms), dict(partials)).symbol)
+                                  layer.name, sp.Add(*terms),
+                                  {s: p[0] if len(p) == 1 else sp.Add(*p)
+                                   for s, p in partials.items()}).symbol)
         outs = [symbol(f"out_{layer.unit(j)}") for j in range(1, layer.units + 1)]
         if layer.activation == "softmax":
             forward = activations.softmax(nets)
@@ -256,6 +258,7 @@ class Vocabulary(expr.Scope):
     def __init__(self, network: Network, for_loss: bool = False):
         self.network = network
         self.for_loss = for_loss  # a custom loss may use only outputs and targets
+        self._members: dict[tuple, sp.Symbol | None] = {}  # a template asks again and again
 
     def name(self, name):
         network = self.network
@@ -272,6 +275,12 @@ class Vocabulary(expr.Scope):
                                               and quantity.layer == self.network.spec.output.name)
 
     def family(self, name, indices):
+        key = (name, *indices)
+        if key not in self._members:
+            self._members[key] = self._member(name, indices)
+        return self._members[key]
+
+    def _member(self, name, indices):
         network = self.network
         if name == network.input_family:
             self._in_range(name, indices, [len(network.spec.inputs)])
