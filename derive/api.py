@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import calculus, claims, verdicts
+from . import calculus, claims, templates, verdicts
 from . import spec as specs
 from .errors import DeriveError, did_you_mean, echo
 from .network import Network
@@ -162,8 +162,10 @@ class Result:
 
 def check_claims(network: Network, items: list[claims.Claim],
                  budget: float = verdicts.BUDGET) -> list[Result]:
-    results = [Result(c, verdicts.judge(network, c.claim, c.truth, c.assume, budget)
-                      if c.claim is not None else UNANSWERED) for c in items]
+    answered = [c for c in items if c.claim is not None]
+    judged = iter(templates.judge(network, answered, budget))
+    results = [Result(c, next(judged) if c.claim is not None else verdicts.unanswered())
+               for c in items]
     _first_wrong_step(results)
     return results
 
@@ -179,9 +181,6 @@ def _first_wrong_step(results: list[Result]) -> None:
             note = f"step {c.step} is the first wrong step"
             hint = result.verdict.hint
             result.verdict.hint = f"{note}; {hint}" if hint else note
-
-
-UNANSWERED = verdicts.Verdict("undecided", hint="no answer given")
 
 
 def check(source: str | Path | dict, budget: float = verdicts.BUDGET,

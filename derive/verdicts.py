@@ -15,11 +15,14 @@ Steps 1 and 2 interleave: a few points, then the proof, then all points if still
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
+import signal
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import mpmath
@@ -51,6 +54,22 @@ class Verdict:
     shown_by: str | None = None  # symbolic or numeric, for correct
     hint: str | None = None
     counterexample: dict | None = None  # {"point": {...}, "claim": x, "truth": y}
+    term: tuple[str, sp.Expr] | None = field(default=None, repr=False)  # the hint's term
+
+    def relabelled(self, network: Network, rename) -> Verdict:
+        """The same verdict for another instance of a template: `rename(symbols)` gives
+        the new name of each symbol (of the hint's term, of the counterexample's point)."""
+        hint, term, example = self.hint, self.term, self.counterexample
+        if term is not None:
+            term = (term[0], term[1].xreplace(rename(term[1].free_symbols)))
+            hint = f"{term[0]} {to_text(term[1])}"
+        if example is not None:
+            names = {s.name: t.name for s, t in
+                     rename([network[name].symbol for name in example["point"]]).items()}
+            renamed = {names.get(k, k): x for k, x in example["point"].items()}
+            example = {**example, "point": {name: renamed[name] for name in network.quantities
+                                            if name in renamed}}
+        return Verdict(self.verdict, self.shown_by, hint, example, term)
 
 
 @dataclass
@@ -69,10 +88,15 @@ def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None =
     only when the proof does not settle it: a proof needs no numbers, and an `incorrect`
     always rests on a confirmed counterexample."""
     _, wrong = _screen(network, claim, truth, assume, QUICK_POINTS)
-    if wrong is None:
+    if wrong is None and budget > 0:
         deadline = time.monotonic() + budget
-        if all(prove_zero(network, claim - truth, deadline, case)
-               for case in _cases(network, assume)):
+        try:
+            with time_limit(budget):
+                proved = all(prove_zero(network, claim - truth, deadline, case)
+                             for case in _cases(network, assume))
+        except OutOfTime:
+            proved = False
+        if proved:
             return Verdict("correct", "symbolic")
     samples, wrong = _screen(network, claim, truth, assume)
     if wrong is not None:
@@ -81,11 +105,46 @@ def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None =
         shown = set(_leaves(network, claim, truth))
         if assume:
             shown |= {q.name for q in network.quantities.values() if q.kind == "target"}
-        return Verdict("incorrect", hint=hint, counterexample=_counterexample(wrong, shown))
+        term = hint if isinstance(hint, tuple) else None
+        return Verdict("incorrect", hint=f"{term[0]} {to_text(term[1])}" if term else hint,
+                       counterexample=_counterexample(wrong, shown), term=term)
     if len(samples) < MIN_POINTS:
         return Verdict("undecided", hint="the claim or the truth is undefined at most "
                        "points tried")
     return Verdict("correct", "numeric")
+
+
+class OutOfTime(Exception):
+    """The budget ran out in the middle of a SymPy call."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Interrupt the block after `seconds`, even inside one long SymPy call.
+
+    A timer signal: on POSIX, in the main thread, and only when no other timer is running
+    (pytest-timeout's, say). Elsewhere the deadline checks between steps are the limit."""
+    usable = hasattr(signal, "setitimer") and \
+        threading.current_thread() is threading.main_thread() and \
+        signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    if not usable:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def unanswered() -> Verdict:
+    return Verdict("undecided", hint="no answer given")
 
 
 def _cases(network: Network, assume: str | None) -> list[dict]:
@@ -121,7 +180,7 @@ def _screen(network, claim, truth, assume, limit: int = POINTS):
     samples: list[_Sample] = []
     wrong = None
     with mpmath.workdps(DIGITS):
-        for point, env in _points(network, assume, limit):
+        for point, env in points(network, assume, limit):
             sample = _sample(claim, truth, point, env)
             if sample is None:
                 continue
@@ -131,13 +190,15 @@ def _screen(network, claim, truth, assume, limit: int = POINTS):
     return samples, wrong
 
 
-def _points(network: Network, assume: str | None, limit: int) -> list[tuple[dict, dict]]:
+def points(network: Network, assume: str | None, limit: int) -> list[tuple[dict, dict]]:
     """The first `limit` seeded points over every leaf, with the network's values there.
 
     Made once per network and only as far as asked: the sequence is the same whatever
     the order of the requests."""
     state = network.cache.setdefault(("points", assume),
                                      {"rng": random.Random(SEED), "attempt": 0, "points": []})
+    if len(state["points"]) >= limit or state["attempt"] >= POINTS * 4:
+        return state["points"][:limit]
     leaves = [q.name for q in network.quantities.values() if q.is_leaf]
     with mpmath.workdps(DIGITS):
         while len(state["points"]) < limit and state["attempt"] < POINTS * 4:
@@ -352,7 +413,8 @@ def _exponentials_as_symbols(e: sp.Expr) -> sp.Expr | None:
 
 # --- 3. hints -----------------------------------------------------------------------------
 
-def _hint(network, claim, truth, samples, assume) -> str | None:
+def _hint(network, claim, truth, samples, assume) -> str | tuple[str, sp.Expr] | None:
+    """A reason in words, or (words, term) when it names a term of the formulas."""
     pairs = [(s.claim, s.truth) for s in samples]
     if pairs and all(not _differ(c, 0, EQUAL) for c, _ in pairs) and \
             any(_differ(t, 0, EQUAL) for _, t in pairs):
@@ -401,7 +463,7 @@ def _constant_ratio(pairs) -> Fraction | None:
     return guess
 
 
-def _one_term(network: Network, claim: sp.Expr, truth: sp.Expr) -> str | None:
+def _one_term(network: Network, claim: sp.Expr, truth: sp.Expr) -> tuple[str, sp.Expr] | None:
     """When the claim lacks some of the truth's terms, or has a few extra, name them."""
     difference, candidates = truth - claim, []
     for mapping in [{}, *itertools.islice(rewrites(network), len(network.spec.layers) + 1)]:
@@ -429,8 +491,8 @@ def _one_term(network: Network, claim: sp.Expr, truth: sp.Expr) -> str | None:
         sign, missing = _tidy(missing)
         direction *= sign
     if direction < 0:
-        return f"the claim has an extra {noun} {to_text(missing)}"
-    return f"the claim lacks the {noun} {to_text(missing)}"
+        return f"the claim has an extra {noun}", missing
+    return f"the claim lacks the {noun}", missing
 
 
 def _shapes(e: sp.Expr) -> set[sp.Expr]:

@@ -7,7 +7,7 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from derive import api, calculus
+from derive import api, calculus, verdicts
 
 SPECS = Path(__file__).parent.parent / "specs"
 
@@ -198,3 +198,37 @@ def test_a_bias_shared_by_a_softmax_layer_has_zero_gradient_proved():
 def test_a_bias_shared_by_a_layer_sums_its_units(mazur):
     assert verdict_of(mazur, "b2", "Sum(delta_o[j], (j, 1, n_o))").shown_by == "symbolic"
     assert verdict_of(mazur, "b2", "delta_o1").hint == "the claim lacks the term delta_o2"
+
+
+# --- the budget --------------------------------------------------------------------------
+
+def test_the_time_limit_stops_a_sympy_call_in_the_middle():
+    x = sp.symbols("x1:9")
+    with pytest.raises(verdicts.OutOfTime):
+        with verdicts.time_limit(0.2):
+            sp.expand(sp.Add(*x) ** 40)  # hours of work, stopped at once
+
+
+def test_the_time_limit_leaves_another_timer_alone():
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    signal.setitimer(signal.ITIMER_REAL, 5)
+    try:
+        with verdicts.time_limit(0.01):
+            pass
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 4  # still running, untouched
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+EXPANSION = "delta_o1*out_h1 + (2*w1 + 2*w2 + 2*w3 + 2*w4)**5 - 32*(w1 + w2 + w3 + w4)**5"
+
+
+@pytest.mark.parametrize("budget, shown_by", [(verdicts.BUDGET, "symbolic"), (0, "numeric"),
+                                              (1e-6, "numeric")])
+def test_a_spent_budget_falls_back_to_numbers(mazur, budget, shown_by):
+    v = verdict_of(mazur, "w5", EXPANSION, budget=budget)
+    assert (v.verdict, v.shown_by) == ("correct", shown_by)

@@ -1,0 +1,173 @@
+"""Relabelling a layer's units maps the network onto itself, so one proof serves a template.
+
+Swap units 1 and 3 of layer h, and with them net_h1/net_h3, out_h1/out_h3, delta_h1/delta_h3,
+their biases, the rows of h's weights and the columns of the weights above: the network is
+the same network, every definition mapped onto a definition. A relabelling like that turns
+an identity into an identity, so a template claim proved for w_h[1, 1] is proved for
+w_h[3, 7] as soon as the relabelling sends that claim and its truth to w_h[3, 7]'s, term for
+term. Tied weights, mixed biases or a custom loss that weighs one output apart break a
+layer's symmetry: `Symmetry.symmetric` checks a swap and a cycle, which generate every
+permutation, against every definition of the network before any relabelling is trusted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sympy as sp
+
+from .network import Network
+
+Position = tuple  # (kind, ((layer, unit), ...)), 1-based units; layer 0 holds the inputs
+Permutations = dict  # layer -> tuple whose (u - 1)th entry is where unit u goes
+
+
+class Symmetry:
+    """Where each symbol sits in the network's layers, and which layers may be permuted."""
+
+    def __init__(self, network: Network):
+        self.network = network
+        self.at: dict[Position, sp.Symbol | None] = {}
+        self.sizes = [len(network.spec.inputs)] + [lay.units for lay in network.spec.layers]
+        for k, name in enumerate(network.spec.inputs, start=1):
+            self._place(("input", ((0, k),)), name)
+        for index, layer in enumerate(network.spec.layers, start=1):
+            for u in range(1, layer.units + 1):
+                unit = ((index, u),)
+                for kind in ("net", "out", "delta", "target", "E"):
+                    if f"{kind}_{layer.unit(u)}" in network:
+                        self._place((kind, unit), f"{kind}_{layer.unit(u)}")
+                self._place(("bias", unit), layer.biases[u - 1])
+                for src, name in enumerate(layer.weights[u - 1], start=1):
+                    self._place(("weight", ((index, u), (index - 1, src))), name)
+        self.positions: dict[sp.Symbol, Position] = {}
+        for position, sym in self.at.items():
+            if sym is not None:
+                self.positions.setdefault(sym, position)
+        self._symmetric: dict[int, bool] = {}
+
+    def _place(self, position: Position, name: str | None) -> None:
+        self.at[position] = self.network[name].symbol if name else None
+
+    def symmetric(self, layer: int) -> bool:
+        """Is every permutation of this layer's units an automorphism of the network?"""
+        if layer not in self._symmetric:
+            n = self.sizes[layer]
+            swap = (2, 1, *range(3, n + 1))
+            cycle = (*range(2, n + 1), 1)
+            self._symmetric[layer] = n < 2 or all(
+                self._automorphism({layer: g}) for g in (swap, cycle))
+        return self._symmetric[layer]
+
+    def _automorphism(self, perms: Permutations) -> bool:
+        """Does the relabelling map symbols one to one and every definition onto one?"""
+        mapping: dict[sp.Symbol, sp.Symbol] = {}
+        for position, sym in self.at.items():
+            image = self.at[_moved(position, perms)]
+            if (sym is None) != (image is None) or mapping.setdefault(sym, image) != image:
+                return False
+        mapping = {s: t for s, t in mapping.items() if s is not None and s != t}
+        if len(set(mapping.values())) != len(mapping):
+            return False
+        network, moved = self.network, set(mapping)
+        for quantity in network.quantities.values():
+            definition = quantity.definition
+            if definition is None:
+                continue
+            image = mapping.get(quantity.symbol, quantity.symbol)
+            if (quantity.symbol in moved or definition.free_symbols & moved) and \
+                    not sends(definition, network.quantity_of(image).definition, mapping):
+                return False
+        return True
+
+    def relabelling(self, anchors: list[sp.Symbol]) -> tuple[list[sp.Symbol], Permutations] | None:
+        """The first-numbered instance like `anchors`, and the permutations from it to them.
+
+        w_h[3, 7] -> (w_h[1, 1], {h: 1->3, inputs: 1->7}); out_h[4], net_h[2] -> out_h[1],
+        net_h[2] with 1->4, 2->2. None when a layer that would move is not symmetric."""
+        positions = [self.positions.get(a) for a in anchors]
+        seen: dict[int, list[int]] = {}
+        for position in filter(None, positions):
+            for layer, unit in position[1]:
+                if unit not in seen.setdefault(layer, []):
+                    seen[layer].append(unit)
+        perms: Permutations = {}
+        for layer, units in seen.items():
+            rest = [u for u in range(1, self.sizes[layer] + 1) if u not in units]
+            perm = (*units, *rest)
+            if perm != tuple(range(1, self.sizes[layer] + 1)):
+                if not self.symmetric(layer):
+                    return None
+                perms[layer] = perm
+        inverse = {layer: _inverse(perm) for layer, perm in perms.items()}
+        first = [a if p is None else self.at[_moved(p, inverse)]
+                 for a, p in zip(anchors, positions)]
+        return first, perms
+
+    def mapping(self, symbols, perms: Permutations) -> dict[sp.Symbol, sp.Symbol]:
+        """Where the relabelling sends each of `symbols` (valid once `relabelling` allowed it)."""
+        images = {}
+        for sym in symbols:
+            position = self.positions.get(sym)
+            if position is not None:
+                images[sym] = self.at[_moved(position, perms)]
+        return images
+
+
+def sends(a: sp.Basic, b: sp.Basic, mapping: dict) -> bool:
+    """Is `b` the image of `a` under the renaming, up to the order of commutative arguments?
+
+    A comparison, not a rebuild: xreplace would re-create and re-sort every product."""
+    if a.is_Symbol:
+        return mapping.get(a, a) == b
+    if not a.args or not b.args:
+        return a == b
+    if a.func != b.func or len(a.args) != len(b.args):
+        return False
+    if not isinstance(a, COMMUTATIVE):
+        return all(sends(x, y, mapping) for x, y in zip(a.args, b.args))
+    many = len(a.args) > 16  # then sorted by the shape of the image: no n**2 search
+    unmatched: dict[int, list] = defaultdict(list)
+    for y in b.args:
+        unmatched[_shape(y, {}) if many else 0].append(y)
+    for x in a.args:  # two candidates for x are equal (both are x's image): any will do
+        candidates = unmatched[_shape(x, mapping) if many else 0]
+        k = next((k for k, y in enumerate(candidates) if sends(x, y, mapping)), None)
+        if k is None:
+            return False
+        del candidates[k]
+    return True
+
+
+COMMUTATIVE = (sp.Add, sp.Mul, sp.Max, sp.Min)
+
+
+def _shape(e: sp.Basic, mapping: dict) -> int:
+    """A hash of e's image that ignores the order of commutative arguments."""
+    if e.is_Symbol:
+        return hash(mapping.get(e, e))
+    if not e.args:
+        return hash(e)
+    shapes = [_shape(a, mapping) for a in e.args]
+    if isinstance(e, COMMUTATIVE):
+        shapes.sort()
+    return hash((e.func, *shapes))
+
+
+def of(network: Network) -> Symmetry:
+    if "symmetry" not in network.cache:
+        network.cache["symmetry"] = Symmetry(network)
+    return network.cache["symmetry"]
+
+
+def _moved(position: Position, perms: Permutations) -> Position:
+    kind, units = position
+    return kind, tuple((layer, perms[layer][unit - 1] if layer in perms else unit)
+                       for layer, unit in units)
+
+
+def _inverse(perm: tuple) -> tuple:
+    inverse = [0] * len(perm)
+    for source, image in enumerate(perm, start=1):
+        inverse[image - 1] = source
+    return tuple(inverse)

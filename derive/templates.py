@@ -1,0 +1,128 @@
+"""A template's instances judged together: one proof per orbit, one numeric pass for all.
+
+`wrt: w_h[j, k]` over a 64-32 layer makes 2,048 claims. Relabelling units (symmetry.py)
+sends the claim for w_h[1, 1] to the claim for w_h[j, k]; where it also sends that truth to
+this one, the two share a verdict, relabelled. So only the first instance of each orbit is
+judged in full (verdicts.judge); every instance of a proved orbit is then evaluated at the
+screening points in one vectorized NumPy pass, a check on the relabelling that costs
+next to nothing per instance. An instance that is no image of its orbit's first, or whose
+numbers disagree, is judged on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import partial
+
+from . import numeric, symmetry, verdicts
+from .claims import Claim
+from .network import Network
+from .verdicts import Verdict
+
+AGREE = 1e-9  # relative, in float64: closer than this is no reason to look again
+
+
+def judge(network: Network, items: list[Claim], budget: float = verdicts.BUDGET) \
+        -> list[Verdict]:
+    """A verdict for each claim (all answered), in order, templates judged together."""
+    found: dict[int, Verdict] = {}
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for index, claim in enumerate(items):
+        groups[claim.template or ("alone", index)].append(index)
+    for key, indices in groups.items():
+        group = [items[i] for i in indices]
+        judged = _Template(network, group, budget).judge() if key[0] != "alone" else \
+            [_alone(network, group[0], budget)]
+        found.update(zip(indices, judged))
+    return [found[i] for i in range(len(items))]
+
+
+def _alone(network: Network, claim: Claim, budget: float) -> Verdict:
+    return verdicts.judge(network, claim.claim, claim.truth, claim.assume, budget)
+
+
+class _Template:
+    def __init__(self, network: Network, group: list[Claim], budget: float):
+        self.network, self.group, self.budget = network, group, budget
+        self.table = symmetry.of(network)
+        self.named = {(c.of, c.wrt): k for k, c in enumerate(group)}
+        self.symbols: dict[int, list] = {}
+
+    def judge(self) -> list[Verdict]:
+        network, group, budget = self.network, self.group, self.budget
+        orbits: dict[int, list[tuple]] = defaultdict(list)  # first -> (index, mapping, perms)
+        result: list[Verdict | None] = [None] * len(group)
+        for index, claim in enumerate(group):
+            found = self._first(claim)
+            if found is None:
+                result[index] = _alone(network, claim, budget)
+            else:
+                orbits[found[0]].append((index, *found[1:]))
+        for first, members in orbits.items():
+            verdict = _alone(network, group[first], budget)
+            recheck = self._disagreeing(first, members) if verdict.verdict == "correct" \
+                else set()
+            for position, (index, _, perms) in enumerate(members):
+                result[index] = _alone(network, group[index], budget) if position in recheck \
+                    else verdict.relabelled(network, partial(self.table.mapping, perms=perms))
+        return result
+
+    def _first(self, claim: Claim) -> tuple[int, dict, dict] | None:
+        """The orbit's first instance (its index), and the renaming (of its symbols) and
+        the permutations that take it to `claim`."""
+        found = self.table.relabelling([self.network[claim.of].symbol,
+                                        self.network[claim.wrt].symbol])
+        if found is None:
+            return None
+        anchors, perms = found
+        first = self.named.get(tuple(a.name for a in anchors))
+        if first is None:
+            return None
+        rep = self.group[first]
+        mapping = self.table.mapping(self._symbols(first), perms)
+        if not (symmetry.sends(rep.claim, claim.claim, mapping)
+                and symmetry.sends(rep.truth, claim.truth, mapping)):
+            return None
+        return first, mapping, perms
+
+    def _symbols(self, index: int) -> list:
+        if index not in self.symbols:
+            claim = self.group[index]
+            self.symbols[index] = list(claim.claim.free_symbols | claim.truth.free_symbols)
+        return self.symbols[index]
+
+    def _disagreeing(self, first: int, members: list[tuple]) -> set[int]:
+        """Positions of members whose claim and truth differ at a screening point, all
+        members evaluated at once."""
+        import numpy as np
+
+        rep, symbols = self.group[first], self._symbols(first)
+        flagged: set[int] = set()
+        for point in range(verdicts.QUICK_POINTS):
+            values = _floats(self.network, rep.assume, point)
+            if values is None:
+                continue
+            try:
+                columns = {s: np.array([values[m.get(s, s)] for _, m, _ in members])
+                           for s in symbols}
+                claim = numeric.evaluate_arrays(rep.claim, columns)
+                truth = numeric.evaluate_arrays(rep.truth, columns)
+            except (KeyError, TypeError):
+                return set()  # a value is missing, or a function has no NumPy form
+            claim, truth, _ = np.broadcast_arrays(claim, truth, np.empty(len(members)))
+            scale = np.maximum(1.0, np.maximum(np.abs(claim), np.abs(truth)))
+            with np.errstate(invalid="ignore"):
+                differ = np.isfinite(claim) & np.isfinite(truth) & \
+                    (np.abs(claim - truth) > AGREE * scale)
+            flagged.update(int(k) for k in np.flatnonzero(differ))
+        return flagged
+
+
+def _floats(network: Network, assume: str | None, index: int) -> dict | None:
+    """The network's values at the index-th screening point, as floats (made once)."""
+    key = ("floats", assume, index)
+    if key not in network.cache:
+        points = verdicts.points(network, assume, index + 1)
+        network.cache[key] = {s: float(x) for s, x in points[index][1].items()} \
+            if len(points) > index else None
+    return network.cache[key]
