@@ -7,6 +7,7 @@ the median of several runs. Run with `make bench`; nothing here is asserted.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import platform
 import statistics
@@ -16,8 +17,9 @@ import time
 from pathlib import Path
 
 import sympy as sp
+from sympy.core.cache import clear_cache
 
-from derive import api, calculus, claims
+from derive import api, calculus, claims, verdicts
 from derive.spec import Check, Formula
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +36,9 @@ def spec(sizes: list[int], activation: str = "sigmoid") -> dict:
 def median_time(action, repeats: int = REPEATS) -> float:
     times = []
     for _ in range(repeats):
+        clear_cache()  # each run from a cold SymPy cache, as in a fresh process
+        gc.collect()
+        gc.freeze()  # and without rescanning what earlier runs left behind
         start = time.perf_counter()
         action()
         times.append(time.perf_counter() - start)
@@ -73,6 +78,20 @@ def derive_verdict(sizes: list[int]) -> tuple[float, str]:
     return seconds, shown[-1].verdict.shown_by
 
 
+TEMPLATE = Check(wrt="w_h[j, k]", claim=Formula(
+    "Sum(delta_o[m]*w_o[m, j], (m, 1, n_o))*out_h[j]*(1 - out_h[j])*i[k]", "sympy", 1))
+
+
+def template(data: dict, one_by_one: bool = False) -> list:
+    """From the spec to a verdict on every instance of TEMPLATE; one_by_one judges each
+    instance on its own (the path a template takes without its symmetry)."""
+    network = api.load(data)
+    items = claims.claims_of(network, TEMPLATE)
+    if one_by_one:
+        return [verdicts.judge(network, c.claim, c.truth) for c in items]
+    return api.check_claims(network, items)
+
+
 def main() -> None:
     print(f"machine: {platform.machine()}, {multiprocessing.cpu_count()} cores, "
           f"Python {platform.python_version()}, SymPy {sp.__version__}\n")
@@ -100,19 +119,17 @@ def main() -> None:
         print(f"{'-'.join(map(str, sizes)):>10} {len(network.params):>7} "
               f"{median_time(every_gradient, 1):>28.3f}")
 
-    data = {"inputs": 64, "layers": [{"name": "h", "units": 32}, {"name": "o", "units": 10}]}
-    check = Check(wrt="w_h[j, k]", claim=Formula(
-        "Sum(delta_o[m]*w_o[m, j], (m, 1, n_o))*out_h[j]*(1 - out_h[j])*i[k]", "sympy", 1))
-
-    def template():
-        network = api.load(data)
-        return api.check_claims(network, claims.claims_of(network, check))
-
-    results = []
-    seconds = median_time(lambda: results.append(template()), 1)
-    shown = {r.verdict.shown_by for r in results[-1]}
-    print(f"\ntemplate over all {len(results[-1]):,} weights of a 64-32 layer, from the spec "
-          f"to every verdict: {seconds:.2f} s (shown by: {', '.join(sorted(shown))})")
+    print(f"\n{'template over w_h[j, k]':>24} {'instances':>10} {'one by one (s)':>15} "
+          f"{'together (s)':>13} {'ratio':>6}  shown by")
+    for sizes in ([16, 8, 4], [32, 16, 10], [64, 32, 10]):
+        data = spec(sizes)
+        results = []
+        together = median_time(lambda data=data, results=results:
+                               results.append(template(data)), 1)
+        alone = median_time(lambda data=data: template(data, one_by_one=True), 1)
+        shown = ", ".join(sorted({r.verdict.shown_by for r in results[-1]}))
+        print(f"{'-'.join(map(str, sizes)):>24} {len(results[-1]):>10,} {alone:>15.2f} "
+              f"{together:>13.2f} {alone / together:>5.0f}x  {shown}")
 
     cli = [sys.executable, "-m", "derive.cli", "check", str(ROOT / "specs" / "mazur.yaml")]
     seconds = median_time(lambda: subprocess.run(cli, capture_output=True, check=True))
