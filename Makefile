@@ -9,6 +9,9 @@ $(BIN)/python:
 
 install: $(BIN)/python  ## a venv with derive and its test tools
 	$(BIN)/pip install -q -e '.[test]'
+	@# bytecode now: an editable install compiles nothing, and where PYTHONDONTWRITEBYTECODE
+	@# is set every start would compile derive again
+	$(BIN)/python -m compileall -q derive
 
 test: install  ## the whole suite (a couple of minutes on 2 cores)
 	$(BIN)/python -m pytest

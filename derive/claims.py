@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import calculus, expr, latex
+from . import calculus, expr
 from .errors import ClaimError, DeriveError, echo
 from .network import Network, Vocabulary
 from .spec import ASSUMPTIONS, Check, Formula
@@ -62,7 +62,11 @@ class Names(Vocabulary):
 
 
 def parse_formula(formula: Formula) -> expr.Node:
-    return latex.parse(formula.text) if formula.syntax == "latex" else expr.parse(formula.text)
+    if formula.syntax == "latex":
+        from . import latex  # lark is imported only for LaTeX claims
+
+        return latex.parse(formula.text)
+    return expr.parse(formula.text)
 
 
 def claims_of(network: Network, check: Check) -> list[Claim]:

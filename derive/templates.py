@@ -20,6 +20,8 @@ from .network import Network
 from .verdicts import Verdict
 
 AGREE = 1e-9  # relative, in float64: closer than this is no reason to look again
+TOGETHER = 64  # smaller templates are judged one by one: checking the symmetry and
+# loading NumPy would cost more than it saves
 
 
 def judge(network: Network, items: list[Claim], budget: float = verdicts.BUDGET) \
@@ -29,10 +31,10 @@ def judge(network: Network, items: list[Claim], budget: float = verdicts.BUDGET)
     groups: dict[tuple, list[int]] = defaultdict(list)
     for index, claim in enumerate(items):
         groups[claim.template or ("alone", index)].append(index)
-    for key, indices in groups.items():
+    for indices in groups.values():
         group = [items[i] for i in indices]
-        judged = _Template(network, group, budget).judge() if key[0] != "alone" else \
-            [_alone(network, group[0], budget)]
+        judged = _Template(network, group, budget).judge() if len(group) >= TOGETHER \
+            else [_alone(network, claim, budget) for claim in group]
         found.update(zip(indices, judged))
     return [found[i] for i in range(len(items))]
 

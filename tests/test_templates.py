@@ -65,6 +65,12 @@ def assert_counterexample_holds(network, claim, verdict):
     assert float(got[1]) == pytest.approx(example["truth"], rel=1e-9)
 
 
+@pytest.fixture(autouse=True)
+def every_template_together(monkeypatch):
+    """The small networks here would otherwise be judged one by one."""
+    monkeypatch.setattr(templates, "TOGETHER", 1)
+
+
 @pytest.fixture
 def judged(monkeypatch):
     """How many claims verdicts.judge saw."""
@@ -126,6 +132,14 @@ def test_sends_compares_images_up_to_order():
 
 
 # --- together equals one by one ------------------------------------------------------------
+
+def test_small_templates_are_judged_one_by_one(monkeypatch, judged):
+    monkeypatch.setattr(templates, "TOGETHER", 64)
+    network = network_of()
+    items = instances(network, "w_h[j, k]", HIDDEN)
+    assert {summary(v) for v in together(network, items)} == {("correct", "symbolic", None)}
+    assert len(judged) == 9
+
 
 def test_a_correct_template_is_proved_once(judged):
     network = network_of(inputs=8, hidden=6, outputs=3)
