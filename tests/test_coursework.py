@@ -150,6 +150,16 @@ def test_plugin_collects_one_item_per_instance(pytester):
     ])
 
 
+def test_plugin_judges_each_claim_once(pytester, monkeypatch):
+    from derive import verdicts
+
+    judged, judge = [], verdicts.judge
+    monkeypatch.setattr(verdicts, "judge", lambda *a, **k: judged.append(1) or judge(*a, **k))
+    pytester.makefile(".derive.yaml", mazur=SPEC_FOR_PYTEST)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=7, failed=1)
+    assert len(judged) == 8  # not once per claim of its check for every item
+
+
 def test_plugin_reports_an_invalid_spec_as_a_collection_error(pytester):
     pytester.makefile(".derive.yaml", broken="inputs: 2\nlayers: [{name: h, units: 0}]\n")
     result = pytester.runpytest("-p", "no:cacheprovider")
