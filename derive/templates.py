@@ -2,11 +2,12 @@
 
 `wrt: w_h[j, k]` over a 64-32 layer makes 2,048 claims. Relabelling units (symmetry.py)
 sends the claim for w_h[1, 1] to the claim for w_h[j, k]; where it also sends that truth to
-this one, the two share a verdict, relabelled. So only the first instance of each orbit is
-judged in full (verdicts.judge); every instance of a proved orbit is then evaluated at the
-screening points in one vectorized NumPy pass, a check on the relabelling that costs
-next to nothing per instance. An instance that is no image of its orbit's first, or whose
-numbers disagree, is judged on its own.
+this one, the two share a proof, or a counterexample, relabelled. So only the first
+instance of each orbit is judged in full (verdicts.judge); every instance of a proved orbit
+is then evaluated at the screening points in one vectorized NumPy pass, a check on the
+relabelling that costs next to nothing per instance. An instance that is no image of its
+orbit's first, whose numbers disagree, or whose first was shown correct only by numbers
+(or not at all: those are evidence at the first's own points) is judged on its own.
 """
 
 from __future__ import annotations
@@ -61,12 +62,18 @@ class _Template:
             else:
                 orbits[found[0]].append((index, *found[1:]))
         for first, members in orbits.items():
-            verdict = _alone(network, group[first], budget)
-            recheck = self._disagreeing(first, members) if verdict.verdict == "correct" \
-                else set()
+            verdict = result[first] = _alone(network, group[first], budget)
+            if verdict.shown_by == "symbolic":  # a proof carries over exactly
+                alone = self._disagreeing(first, members)
+            elif verdict.verdict == "incorrect":  # and so does a confirmed counterexample
+                alone = set()
+            else:  # numbers at the first's points say nothing of another's points
+                alone = set(range(len(members)))
             for position, (index, _, perms) in enumerate(members):
-                result[index] = _alone(network, group[index], budget) if position in recheck \
-                    else verdict.relabelled(network, partial(self.table.mapping, perms=perms))
+                if index != first:
+                    result[index] = _alone(network, group[index], budget) \
+                        if position in alone else \
+                        verdict.relabelled(network, partial(self.table.mapping, perms=perms))
         return result
 
     def _first(self, claim: Claim) -> tuple[int, dict, dict] | None:

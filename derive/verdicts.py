@@ -118,27 +118,37 @@ class OutOfTime(Exception):
     """The budget ran out in the middle of a SymPy call."""
 
 
+def interruptible() -> bool:
+    """Can time_limit stop a SymPy call here?"""
+    return hasattr(signal, "setitimer") and \
+        threading.current_thread() is threading.main_thread() and \
+        signal.getitimer(signal.ITIMER_REAL)[0] == 0
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float):
     """Interrupt the block after `seconds`, even inside one long SymPy call.
 
     A timer signal: on POSIX, in the main thread, and only when no other timer is running
     (pytest-timeout's, say). Elsewhere the deadline checks between steps are the limit."""
-    usable = hasattr(signal, "setitimer") and \
-        threading.current_thread() is threading.main_thread() and \
-        signal.getitimer(signal.ITIMER_REAL)[0] == 0
-    if not usable:
+    if not interruptible():
         yield
         return
 
+    active = [True]
+
     def stop(signum, frame):
-        raise OutOfTime
+        if active[0]:  # a late signal, once the block is left, does nothing
+            raise OutOfTime
 
     previous = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
-    finally:
+        try:
+            yield
+        finally:
+            active[0] = False
+    finally:  # reached even if the signal lands between the block's end and the line above
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
