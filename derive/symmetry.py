@@ -104,13 +104,29 @@ class Symmetry:
                  for a, p in zip(anchors, positions)]
         return first, perms
 
+    def renumbering(self, values: dict[int, int]) -> Permutations:
+        """Permutations that send unit v to unit values[v] in every symmetric layer where
+        they fit: for claims whose index runs over one layer and indexes another
+        (w_o[j, k] with out_h[j]), which `relabelling` cannot follow."""
+        perms: Permutations = {}
+        for layer, size in enumerate(self.sizes):
+            pairs = {v: w for v, w in values.items() if v <= size and w <= size}
+            rest = iter(u for u in range(1, size + 1) if u not in pairs.values())
+            perm = tuple(pairs.get(u) or next(rest) for u in range(1, size + 1))
+            if perm != tuple(range(1, size + 1)) and self.symmetric(layer):
+                perms[layer] = perm
+        return perms
+
     def mapping(self, symbols, perms: Permutations) -> dict[sp.Symbol, sp.Symbol]:
-        """Where the relabelling sends each of `symbols` (valid once `relabelling` allowed it)."""
+        """Where the relabelling sends each of `symbols` that it moves (valid once
+        `relabelling` or `renumbering` made the permutations)."""
         images = {}
         for sym in symbols:
             position = self.positions.get(sym)
-            if position is not None:
-                images[sym] = self.at[_moved(position, perms)]
+            if position is not None and any(layer in perms for layer, _ in position[1]):
+                image = self.at[_moved(position, perms)]
+                if image != sym:
+                    images[sym] = image
         return images
 
 

@@ -49,6 +49,7 @@ class _Template:
         self.network, self.group, self.budget = network, group, budget
         self.table = symmetry.of(network)
         self.named = {(c.of, c.wrt): k for k, c in enumerate(group)}
+        self.indexed = {tuple(c.index.values()): k for k, c in enumerate(group)}
         self.symbols: dict[int, list] = {}
 
     def judge(self) -> list[Verdict]:
@@ -78,13 +79,25 @@ class _Template:
 
     def _first(self, claim: Claim) -> tuple[int, dict, dict] | None:
         """The orbit's first instance (its index), and the renaming (of its symbols) and
-        the permutations that take it to `claim`."""
+        the permutations that take it to `claim`.
+
+        First the units that `of` and `wrt` name are renumbered (w_h[3, 7] from
+        w_h[1, 1]); failing that, the index values themselves in every layer (w_o[3, 7]
+        from w_o[1, 2] when the claim also uses out_h[j])."""
         found = self.table.relabelling([self.network[claim.of].symbol,
                                         self.network[claim.wrt].symbol])
-        if found is None:
-            return None
-        anchors, perms = found
-        first = self.named.get(tuple(a.name for a in anchors))
+        if found is not None:
+            anchors, perms = found
+            image = self._image(self.named.get(tuple(a.name for a in anchors)), claim, perms)
+            if image is not None:
+                return image
+        values = list(claim.index.values())
+        canonical = {v: k for k, v in enumerate(dict.fromkeys(values), start=1)}
+        first = self.indexed.get(tuple(canonical[v] for v in values))
+        return self._image(first, claim, self.table.renumbering(
+            {k: v for v, k in canonical.items()}))
+
+    def _image(self, first: int | None, claim: Claim, perms: dict):
         if first is None:
             return None
         rep = self.group[first]

@@ -94,6 +94,7 @@ def test_plain_layers_are_symmetric_and_relabelling_finds_the_first_instance():
     first, perms = table.relabelling([network.loss.symbol, network["w_h3_i2"].symbol])
     assert [s.name for s in first] == ["E_total", "w_h1_i1"]
     assert perms == {1: (3, 1, 2), 0: (2, 1, 3, 4)}
+    assert table.renumbering({1: 3, 2: 1}) == {0: (3, 1, 2, 4), 1: (3, 1, 2), 2: (2, 1)}
     mapping = table.mapping([network["delta_h1"].symbol, network["i1"].symbol], perms)
     assert {s.name: t.name for s, t in mapping.items()} == {"delta_h1": "delta_h3",
                                                             "i1": "i2"}
@@ -196,6 +197,19 @@ def test_a_counterexample_carries_over_even_where_the_points_miss_it():
     assert {v.verdict for v in alone} == {"incorrect", "correct"}  # some points miss it
     for claim, verdict in zip(items, batched):
         assert_counterexample_holds(network, claim, verdict)
+
+
+def test_an_index_that_runs_over_one_layer_and_indexes_another(judged):
+    # j numbers o's units in wrt and h's in the claim: right only where j = k. Renumbering
+    # the values themselves in every layer makes two orbits, j = k and j != k.
+    network = network_of(outputs=3)
+    items = instances(network, "w_o[j, k]", "delta_o[j]*out_h[j]")
+    results = assert_same_verdicts(network, items)
+    assert [v.verdict == "correct" for v in results] == [c.index["j"] == c.index["k"]
+                                                        for c in items]
+    judged.clear()
+    together(network, items)
+    assert len(judged) == 2
 
 
 def test_a_softmax_jacobian_template_has_two_orbits(judged):
