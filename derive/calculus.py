@@ -109,18 +109,38 @@ def _expanded(network: Network, sym: sp.Symbol) -> sp.Expr:
     return table[sym]
 
 
-def point_values(network: Network, point: dict[str, object]) -> dict[sp.Symbol, mpmath.mpf]:
-    """Every quantity's value at a point (at the current mpmath precision) that it fixes."""
-    env = {network[name].symbol: mpmath.mpf(value) for name, value in point.items()
-           if name in network}
+def point_values(network: Network, point: dict[str, object],
+                 base: dict | None = None) -> dict[sp.Symbol, mpmath.mpf]:
+    """Every quantity's value at a point (at the current mpmath precision) that it fixes.
+
+    With `base` (the values at another point), `point` holds only the leaves that differ,
+    and only the quantities that depend on them are computed again."""
+    changed = {network[name].symbol: mpmath.mpf(value) for name, value in point.items()
+               if name in network}
+    env = {**(base or {}), **changed}
+    dirty = set(changed)
     for quantity in network.quantities.values():
-        if quantity.definition is None or quantity.symbol in env:
+        if quantity.definition is None:
+            continue
+        if base is not None:
+            if not _parents(network, quantity) & dirty:
+                continue
+            dirty.add(quantity.symbol)
+            env.pop(quantity.symbol, None)
+        elif quantity.symbol in env:
             continue
         try:
             env[quantity.symbol] = numeric.evaluate(quantity.definition, env)
         except (numeric.Missing, numeric.Undefined):
             continue  # not fixed by the point, or undefined there: left out
     return env
+
+
+def _parents(network: Network, quantity: Quantity) -> set[sp.Symbol]:
+    table = network.cache.setdefault("parents", {})
+    if quantity.symbol not in table:
+        table[quantity.symbol] = quantity.definition.free_symbols
+    return table[quantity.symbol]
 
 
 def values(network: Network, exprs: list[sp.Expr], point: dict[str, object]) -> list:

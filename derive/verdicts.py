@@ -98,7 +98,7 @@ def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None =
             proved = False
         if proved:
             return Verdict("correct", "symbolic")
-    samples, wrong = _screen(network, claim, truth, assume)
+    samples, wrong = _screen(network, claim, truth, assume, known=wrong)
     if wrong is not None:
         with mpmath.workdps(DIGITS):
             hint = _hint(network, claim, truth, samples, assume)
@@ -185,8 +185,9 @@ def _leaves(network: Network, *exprs: sp.Expr) -> list[str]:
     return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]
 
 
-def _screen(network, claim, truth, assume, limit: int = POINTS):
-    """Samples at the network's points, and the first disagreement, confirmed."""
+def _screen(network, claim, truth, assume, limit: int = POINTS, known=None):
+    """Samples at the network's points, and the first disagreement, confirmed (`known`:
+    one confirmed before, at one of the first points)."""
     samples: list[_Sample] = []
     wrong = None
     with mpmath.workdps(DIGITS):
@@ -195,7 +196,8 @@ def _screen(network, claim, truth, assume, limit: int = POINTS):
             if sample is None:
                 continue
             if wrong is None and _differ(sample.claim, sample.truth, EQUAL):
-                wrong = _confirm(network, claim, truth, sample)
+                wrong = known if known is not None and known.point == sample.point else \
+                    _confirm(network, claim, truth, sample)
             samples.append(sample)
     return samples, wrong
 
@@ -245,9 +247,17 @@ def _draw(network: Network, leaves: list[str], rng: random.Random, scale: int,
     return point
 
 
-def _environment(network: Network, point: dict[str, Fraction]) -> dict:
-    return calculus.point_values(network, {k: mpmath.mpf(v.numerator) / v.denominator
-                                           for k, v in point.items()})
+def _environment(network: Network, point: dict[str, Fraction],
+                 near: tuple[dict, dict] | None = None) -> dict:
+    """The network's values at a point; `near` = (a point, its values) where only a few
+    leaves differ (targets made to meet a condition), whose other values are reused."""
+    def exact(v: Fraction) -> mpmath.mpf:
+        return mpmath.mpf(v.numerator) / v.denominator
+
+    if near is None:
+        return calculus.point_values(network, {k: exact(v) for k, v in point.items()})
+    changed = {k: exact(v) for k, v in point.items() if near[0].get(k) != v}
+    return calculus.point_values(network, changed, near[1])
 
 
 def _sample(claim, truth, point, env) -> _Sample | None:
@@ -257,9 +267,9 @@ def _sample(claim, truth, point, env) -> _Sample | None:
         return None
 
 
-def _evaluate(network, claim, truth, point) -> _Sample | None:
+def _evaluate(network, claim, truth, point, near=None) -> _Sample | None:
     """A sample at a new point (at the current precision)."""
-    env = _environment(network, point)
+    env = _environment(network, point, near)
     return None if _near_kink(network, env) else _sample(claim, truth, point, env)
 
 
@@ -457,7 +467,7 @@ def _holds_under(network, claim, truth, samples, condition) -> bool:
         point = dict(sample.point)
         targets = [point.get(n, Fraction(1, 2)) for n in names]
         point.update(zip(names, CONDITIONS[condition](targets)))
-        projected = _evaluate(network, claim, truth, point)
+        projected = _evaluate(network, claim, truth, point, (sample.point, sample.env))
         if projected is None or _differ(projected.claim, projected.truth, EQUAL):
             return False
     return True

@@ -252,3 +252,18 @@ EXPANSION = "delta_o1*out_h1 + (2*w1 + 2*w2 + 2*w3 + 2*w4)**5 - 32*(w1 + w2 + w3
 def test_a_spent_budget_falls_back_to_numbers(mazur, budget, shown_by):
     v = verdict_of(mazur, "w5", EXPANSION, budget=budget)
     assert (v.verdict, v.shown_by) == ("correct", shown_by)
+
+
+def test_values_near_a_point_are_the_values_computed_afresh():
+    network = api.load({"inputs": 2, "loss": "cross_entropy", "l2": 0.1, "layers": [
+        {"name": "h", "units": 3, "activation": "tanh"},
+        {"name": "o", "units": 3, "activation": "softmax"}]})
+    leaves = [q.name for q in network.quantities.values() if q.is_leaf]
+    point = {name: (k % 7 - 3) / 5 for k, name in enumerate(leaves)}
+    moved = {"target_o1": 0.2, "target_o3": 0.5}
+    base = calculus.point_values(network, point)
+    near = calculus.point_values(network, moved, base)
+    fresh = calculus.point_values(network, {**point, **moved})
+    assert near == fresh
+    assert near[network["delta_o1"].symbol] != base[network["delta_o1"].symbol]
+    assert near[network["out_o1"].symbol] == base[network["out_o1"].symbol]
