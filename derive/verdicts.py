@@ -227,7 +227,7 @@ def _draw(network: Network, leaves: list[str], rng: random.Random, scale: int,
           assume: str | None) -> dict[str, Fraction]:
     """Short decimals, so that a counterexample reads well."""
     def decimal(low: float, high: float) -> Fraction:
-        return Fraction(round(rng.uniform(low, high), 2)).limit_denominator(100)
+        return Fraction(round(rng.uniform(low, high) * 100), 100)
 
     point = {}
     for name in leaves:
