@@ -123,7 +123,7 @@ def point_values(network: Network, point: dict[str, object],
         if quantity.definition is None:
             continue
         if base is not None:
-            if not _parents(network, quantity) & dirty:
+            if not parents(network, quantity) & dirty:
                 continue
             dirty.add(quantity.symbol)
             env.pop(quantity.symbol, None)
@@ -136,7 +136,8 @@ def point_values(network: Network, point: dict[str, object],
     return env
 
 
-def _parents(network: Network, quantity: Quantity) -> set[sp.Symbol]:
+def parents(network: Network, quantity: Quantity) -> set[sp.Symbol]:
+    """The symbols a quantity's definition uses (SymPy recomputes free_symbols each time)."""
     table = network.cache.setdefault("parents", {})
     if quantity.symbol not in table:
         table[quantity.symbol] = quantity.definition.free_symbols

@@ -16,6 +16,7 @@ from collections import defaultdict
 
 import sympy as sp
 
+from . import calculus
 from .network import Network
 
 Position = tuple  # (kind, ((layer, unit), ...)), 1-based units; layer 0 holds the inputs
@@ -75,7 +76,7 @@ class Symmetry:
             if definition is None:
                 continue
             image = mapping.get(quantity.symbol, quantity.symbol)
-            if (quantity.symbol in moved or definition.free_symbols & moved) and \
+            if (quantity.symbol in moved or calculus.parents(network, quantity) & moved) and \
                     not sends(definition, network.quantity_of(image).definition, mapping):
                 return False
         return True
@@ -93,8 +94,7 @@ class Symmetry:
                     seen[layer].append(unit)
         perms: Permutations = {}
         for layer, units in seen.items():
-            rest = [u for u in range(1, self.sizes[layer] + 1) if u not in units]
-            perm = (*units, *rest)
+            perm = _completed(self.sizes[layer], dict(enumerate(units, start=1)))
             if perm != tuple(range(1, self.sizes[layer] + 1)):
                 if not self.symmetric(layer):
                     return None
@@ -110,9 +110,7 @@ class Symmetry:
         (w_o[j, k] with out_h[j]), which `relabelling` cannot follow."""
         perms: Permutations = {}
         for layer, size in enumerate(self.sizes):
-            pairs = {v: w for v, w in values.items() if v <= size and w <= size}
-            rest = iter(u for u in range(1, size + 1) if u not in pairs.values())
-            perm = tuple(pairs.get(u) or next(rest) for u in range(1, size + 1))
+            perm = _completed(size, {v: w for v, w in values.items() if v <= size and w <= size})
             if perm != tuple(range(1, size + 1)) and self.symmetric(layer):
                 perms[layer] = perm
         return perms
@@ -180,6 +178,13 @@ def _moved(position: Position, perms: Permutations) -> Position:
     kind, units = position
     return kind, tuple((layer, perms[layer][unit - 1] if layer in perms else unit)
                        for layer, unit in units)
+
+
+def _completed(size: int, images: dict[int, int]) -> tuple:
+    """The permutation of 1..size that sends each v to images[v] (distinct) and the other
+    units, in order, to the units left over, in order."""
+    rest = iter(u for u in range(1, size + 1) if u not in images.values())
+    return tuple(images.get(u) or next(rest) for u in range(1, size + 1))
 
 
 def _inverse(perm: tuple) -> tuple:

@@ -62,7 +62,7 @@ class Verdict:
         hint, term, example = self.hint, self.term, self.counterexample
         if term is not None:
             term = (term[0], term[1].xreplace(rename(term[1].free_symbols)))
-            hint = f"{term[0]} {to_text(term[1])}"
+            hint = _worded(term)
         if example is not None:
             names = {s.name: t.name for s, t in
                      rename([network[name].symbol for name in example["point"]]).items()}
@@ -106,7 +106,7 @@ def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None =
         if assume:
             shown |= {q.name for q in network.quantities.values() if q.kind == "target"}
         term = hint if isinstance(hint, tuple) else None
-        return Verdict("incorrect", hint=f"{term[0]} {to_text(term[1])}" if term else hint,
+        return Verdict("incorrect", hint=_worded(term) if term else hint,
                        counterexample=_counterexample(wrong, shown), term=term)
     if len(samples) < MIN_POINTS:
         return Verdict("undecided", hint="the claim or the truth is undefined at most "
@@ -181,7 +181,7 @@ def _leaves(network: Network, *exprs: sp.Expr) -> list[str]:
         seen.add(sym)
         quantity = network.quantity_of(sym)
         if quantity is not None and quantity.definition is not None:
-            stack.extend(quantity.definition.free_symbols)
+            stack.extend(calculus.parents(network, quantity))
     return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]
 
 
@@ -513,6 +513,11 @@ def _one_term(network: Network, claim: sp.Expr, truth: sp.Expr) -> tuple[str, sp
     if direction < 0:
         return f"the claim has an extra {noun}", missing
     return f"the claim lacks the {noun}", missing
+
+
+def _worded(term: tuple[str, sp.Expr]) -> str:
+    """("the claim lacks the term", delta_o2*out_h1) -> the hint as printed."""
+    return f"{term[0]} {to_text(term[1])}"
 
 
 def _shapes(e: sp.Expr) -> set[sp.Expr]:
