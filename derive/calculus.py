@@ -7,6 +7,8 @@ the named deltas, so they stay compact: dE/dw5 = delta_o1*out_h1.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import mpmath
 import sympy as sp
 
@@ -110,17 +112,21 @@ def _expanded(network: Network, sym: sp.Symbol) -> sp.Expr:
 
 
 def point_values(network: Network, point: dict[str, object],
-                 base: dict | None = None) -> dict[sp.Symbol, mpmath.mpf]:
+                 base: dict | None = None, strict: bool = False,
+                 only: set[sp.Symbol] | None = None) -> dict[sp.Symbol, mpmath.mpf]:
     """Every quantity's value at a point (at the current mpmath precision) that it fixes.
 
     With `base` (the values at another point), `point` holds only the leaves that differ,
-    and only the quantities that depend on them are computed again."""
-    changed = {network[name].symbol: mpmath.mpf(value) for name, value in point.items()
+    and only the quantities that depend on them are computed again. `strict` leaves out
+    the quantities whose value lost a term to the precision (numeric.Absorbed); `only`
+    limits the work to these quantities (those a formula rests on, see `cone`)."""
+    changed = {network[name].symbol: _exact(value) for name, value in point.items()
                if name in network}
     env = {**(base or {}), **changed}
     dirty = set(changed)
+    walk = numeric.Walk(env, strict)  # one memo: a softmax's sum is summed once, not per unit
     for quantity in network.quantities.values():
-        if quantity.definition is None:
+        if quantity.definition is None or (only is not None and quantity.symbol not in only):
             continue
         if base is not None:
             if not parents(network, quantity) & dirty:
@@ -130,10 +136,32 @@ def point_values(network: Network, point: dict[str, object],
         elif quantity.symbol in env:
             continue
         try:
-            env[quantity.symbol] = numeric.evaluate(quantity.definition, env)
+            env[quantity.symbol] = walk.value(quantity.definition)
         except (numeric.Missing, numeric.Undefined):
             continue  # not fixed by the point, or undefined there: left out
     return env
+
+
+def cone(network: Network, *exprs: sp.Expr) -> set[sp.Symbol]:
+    """The quantities the expressions rest on, themselves included."""
+    seen: set[sp.Symbol] = set()
+    stack = [s for e in exprs for s in e.free_symbols]
+    while stack:
+        sym = stack.pop()
+        if sym in seen:
+            continue
+        seen.add(sym)
+        quantity = network.quantity_of(sym)
+        if quantity is not None and quantity.definition is not None:
+            stack.extend(parents(network, quantity))
+    return seen
+
+
+def _exact(value) -> mpmath.mpf:
+    """A number at the current precision; a Fraction rounded once, not twice."""
+    if isinstance(value, Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    return mpmath.mpf(value)
 
 
 def parents(network: Network, quantity: Quantity) -> set[sp.Symbol]:

@@ -99,7 +99,7 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
 @click.option("--assume", type=click.Choice(sorted(ASSUMPTIONS)),
               help="A condition the claim may rely on (with --wrt).")
 @click.option("--budget", callback=_finite, default=verdicts.BUDGET, show_default=True,
-              help="Seconds of symbolic work per claim before falling back to numbers "
+              help="CPU seconds of symbolic work per claim before falling back to numbers "
               "(0: numbers only).")
 @click.option("--network", type=click.Path(dir_okay=False),
               help="Answers files must use this network (a course's, not the student's).")

@@ -1,8 +1,9 @@
 """Evaluate SymPy expressions with mpmath at a chosen precision, without lambdify or eval.
 
-A small table of the functions our formulas can contain; anything else is a bug, not user
-input, so it raises. A point outside a formula's domain (log of a negative, 1/0) raises
-`Undefined`, which callers treat as "no information at this point".
+A small table of the functions our formulas can contain. A point outside a formula's
+domain (log of a negative, 1/0), a form with no real value (zoo, I), a function the table
+lacks, or an argument too large to give a meaningful value (sin of 10**60 at 50 digits)
+raises `Undefined`, which callers treat as "no information at this point".
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class Missing(KeyError):
     """A symbol the expression needs has no value."""
 
 
+HUGE = 10**100  # exp of more: an exponent too large to write down (exp(exp(exp(w))))
+
+
 def _heaviside(x, h0=0):
     return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else mpmath.mpf(h0)
 
@@ -29,36 +33,82 @@ def _kronecker(a, b):
     return mpmath.mpf(1) if a == b else mpmath.mpf(0)
 
 
+def _dirac(x, k=0):
+    """Zero away from the origin, at any order; no value at it."""
+    if x == 0:
+        raise Undefined("DiracDelta at 0")
+    return mpmath.mpf(0)
+
+
+def _periodic(function):
+    """A periodic function of an argument so large that its known digits do not reach the
+    period's scale gives noise, and mpmath would spend its time reducing it: refused."""
+    def guarded(x):
+        if x != 0 and mpmath.mag(x) > mpmath.mp.prec // 2:
+            raise Undefined(f"{function.__name__} of a number too large to reduce reliably")
+        return function(x)
+    return guarded
+
+
+def _bounded(function):
+    def guarded(x):
+        if abs(x) > HUGE:
+            raise Undefined(f"{function.__name__} of a number too large")
+        return function(x)
+    return guarded
+
+
 FUNCTIONS = {
-    sp.exp: mpmath.exp, sp.log: mpmath.log, sp.tanh: mpmath.tanh, sp.erf: mpmath.erf,
-    sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tan: mpmath.tan, sp.sinh: mpmath.sinh,
-    sp.cosh: mpmath.cosh, sp.Abs: abs, sp.sign: mpmath.sign, sp.Heaviside: _heaviside,
-    sp.KroneckerDelta: _kronecker, sp.DiracDelta: lambda x: mpmath.inf if x == 0 else 0,
+    sp.exp: _bounded(mpmath.exp), sp.log: mpmath.log, sp.tanh: mpmath.tanh,
+    sp.erf: mpmath.erf, sp.sin: _periodic(mpmath.sin), sp.cos: _periodic(mpmath.cos),
+    sp.tan: _periodic(mpmath.tan), sp.sinh: _bounded(mpmath.sinh),
+    sp.cosh: _bounded(mpmath.cosh), sp.Abs: abs, sp.sign: mpmath.sign,
+    sp.Heaviside: _heaviside, sp.KroneckerDelta: _kronecker, sp.DiracDelta: _dirac,
     sp.Max: lambda *a: max(a), sp.Min: lambda *a: min(a),
 }
 
 
-def evaluate(expr: sp.Basic, env: dict[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
-    """The value of `expr` at the current mpmath precision, symbols taken from `env`."""
-    try:
-        value = _Walk(env)(expr)
-    except ZeroDivisionError:
-        raise Undefined("division by zero") from None
-    except (ValueError, OverflowError) as exc:
-        raise Undefined(str(exc)) from None
+class Absorbed(Undefined):
+    """A term vanished into a sum far larger than itself: at this precision the value has
+    lost information (a saturated sigmoid's 1 - out, 1 + 10**-200)."""
+
+
+def evaluate(expr: sp.Basic, env: dict[sp.Symbol, mpmath.mpf], strict: bool = False) \
+        -> mpmath.mpf:
+    """The value of `expr` at the current mpmath precision, symbols taken from `env`.
+
+    `strict`: a sum that swallows a nonzero term whole raises `Absorbed` (evidence must not
+    rest on digits the precision could not hold)."""
+    return Walk(env, strict).value(expr)
+
+
+def _real(value):
+    """Every intermediate value is real: a complex one ends the evaluation here."""
     if isinstance(value, mpmath.mpc):
         if value.imag != 0:
             raise Undefined("complex value")
-        value = value.real
-    if not mpmath.isfinite(value):
-        raise Undefined("not finite")
+        return value.real
     return value
 
 
-class _Walk:
-    def __init__(self, env):
+class Walk:
+    """Evaluates expressions over one `env`, remembering shared subexpressions."""
+
+    def __init__(self, env, strict=False):
         self.env = env
         self.memo: dict = {}
+        self.strict = strict
+
+    def value(self, expr: sp.Basic) -> mpmath.mpf:
+        try:
+            value = self(expr)
+        except ZeroDivisionError:
+            raise Undefined("division by zero") from None
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise Undefined(str(exc)) from None
+        if not mpmath.isfinite(value):
+            raise Undefined("not finite")
+        return value
 
     def __call__(self, e):
         if e.is_Symbol:
@@ -72,29 +122,39 @@ class _Walk:
         if e is sp.pi:
             return +mpmath.pi
         if e is sp.E:
-            return mpmath.e
+            return +mpmath.e
+        if e.is_Atom:  # zoo, oo, nan, I, EulerGamma, ...: none has a finite real value
+            raise Undefined(f"{e} has no finite real value")
         if e in self.memo:
             return self.memo[e]
-        value = self._compound(e)
+        value = _real(self._compound(e))
         self.memo[e] = value
         return value
 
     def _compound(self, e):
         if e.is_Add:
-            return mpmath.fsum(self(a) for a in e.args)
+            terms = [self(a) for a in e.args]
+            total = mpmath.fsum(terms)
+            if self.strict and total:
+                floor = mpmath.mag(total) - mpmath.mp.prec + 8
+                if any(t and mpmath.mag(t) < floor for t in terms):
+                    raise Absorbed("a term is lost in a much larger sum")
+            return total
         if e.is_Mul:
             return mpmath.fprod(self(a) for a in e.args)
         if e.is_Pow:
             base, exponent = e.args
             if exponent.is_Integer:
                 return self(base) ** int(exponent)
-            value = self(base)
+            value, power = self(base), self(exponent)
             if value < 0:
                 raise Undefined("fractional power of a negative number")
-            return value ** self(exponent)
+            if value != 0 and abs(power * mpmath.log(value)) > HUGE:
+                raise Undefined("a power too large")
+            return value ** power
         function = FUNCTIONS.get(e.func)
         if function is None:
-            raise TypeError(f"cannot evaluate {e.func.__name__} numerically")
+            raise Undefined(f"cannot evaluate {e.func.__name__} numerically")
         return function(*(self(a) for a in e.args))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import partial
 
-from . import numeric, symmetry, verdicts
+from . import numeric, screen, symmetry, verdicts
 from .claims import Claim
 from .network import Network
 from .verdicts import Verdict
@@ -70,9 +70,11 @@ class _Template:
                 alone = set()
             else:  # numbers at the first's points say nothing of another's points
                 alone = set(range(len(members)))
+            # an image's proof is the image of the first's: where that failed, so would it
+            again = 0 if verdict.proof_tried else budget
             for position, (index, _, perms) in enumerate(members):
                 if index != first:
-                    result[index] = _alone(network, group[index], budget) \
+                    result[index] = _alone(network, group[index], again) \
                         if position in alone else \
                         verdict.relabelled(network, partial(self.table.mapping, perms=perms))
         return result
@@ -120,7 +122,7 @@ class _Template:
 
         rep, symbols = self.group[first], self._symbols(first)
         flagged: set[int] = set()
-        for point in range(verdicts.QUICK_POINTS):
+        for point in range(screen.QUICK_POINTS):
             values = _floats(self.network, rep.assume, point)
             if values is None:
                 continue
@@ -144,7 +146,7 @@ def _floats(network: Network, assume: str | None, index: int) -> dict | None:
     """The network's values at the index-th screening point, as floats (made once)."""
     key = ("floats", assume, index)
     if key not in network.cache:
-        points = verdicts.points(network, assume, index + 1)
+        points = screen.points(network, assume, index + 1)
         network.cache[key] = {s: float(x) for s, x in points[index][1].items()} \
             if len(points) > index else None
     return network.cache[key]

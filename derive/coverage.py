@@ -1,0 +1,192 @@
+"""Where a claim and its truth branch, and points that reach every combination of branches.
+
+A relu unit, a Heaviside, an Abs or a Max splits the space of inputs and parameters into
+regions; inside each region the claim and the truth are smooth functions, and agreeing at
+a random point of a region says something only about that region. So numbers count as
+evidence only when every region the formulas distinguish was visited: every reachable
+sign pattern of their branch conditions. Points for the patterns that random draws miss
+are constructed (move the leaf that a violated condition depends on, lowest first), not
+hoped for; a pattern never reached is named in the verdict.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from . import calculus, numeric
+from .network import Network
+
+MAX_BRANCHES = 8  # 2**8 patterns: past this, numbers cannot cover the cases
+MARGIN = 0.01  # a condition this close to 0 is on the kink, not in a region
+SEARCH_DIGITS = 20
+MOVES = 40  # leaf moves tried per pattern before giving up
+STEPS = (Fraction(1, 4), Fraction(1), Fraction(4), Fraction(16), Fraction(64), Fraction(512))
+PIECEWISE = (sp.Heaviside, sp.Abs, sp.sign, sp.DiracDelta, sp.Max, sp.Min)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A condition whose sign picks a branch: `expr` > 0 on one side, < 0 on the other."""
+
+    expr: sp.Expr
+    label: str  # a unit's name when the condition is its net, else the expression
+    depth: int  # the layer it sits in, for the order of construction (-1: leaves only)
+
+    def describe(self, positive: bool) -> str:
+        if self.label != str(self.expr):
+            return f"{self.label} {'active' if positive else 'inactive'}"
+        return f"{self.label} {'>' if positive else '<'} 0"
+
+
+def branches(network: Network, *exprs: sp.Expr) -> list[Branch]:
+    """The branch conditions of the expressions and of every definition they rest on."""
+    table = network.cache.setdefault("branches", {})
+    found: dict[sp.Expr, None] = {}
+    seen: set[sp.Symbol] = set()
+    stack = [s for e in exprs for s in e.free_symbols]
+    for e in exprs:
+        found.update(dict.fromkeys(_conditions(e)))
+    while stack:
+        sym = stack.pop()
+        if sym in seen:
+            continue
+        seen.add(sym)
+        quantity = network.quantity_of(sym)
+        if quantity is None or quantity.definition is None:
+            continue
+        if sym not in table:
+            table[sym] = _conditions(quantity.definition)
+        found.update(dict.fromkeys(table[sym]))
+        stack.extend(calculus.parents(network, quantity))
+    return sorted((_branch(network, c) for c in found), key=lambda b: (b.depth, b.label))
+
+
+def _conditions(e: sp.Expr) -> list[sp.Expr]:
+    found = []
+    for node in sp.preorder_traversal(e):
+        if isinstance(node, (sp.Max, sp.Min)):
+            found += [a - b for a, b in itertools.combinations(node.args, 2)]
+        elif isinstance(node, PIECEWISE):
+            found.append(node.args[0])
+    return [_canonical(c) for c in found if not c.is_number]
+
+
+def _canonical(c: sp.Expr) -> sp.Expr:
+    """One form for c and -c (both split the space in the same place)."""
+    return -c if c.could_extract_minus_sign() else c
+
+
+def _branch(network: Network, condition: sp.Expr) -> Branch:
+    quantity = network.quantity_of(condition)
+    if quantity is not None and quantity.kind == "net":
+        layers = [layer.name for layer in network.spec.layers]
+        return Branch(condition, quantity.name[len("net_"):], layers.index(quantity.layer))
+    depths = [layer_depth(network, s) for s in condition.free_symbols]
+    return Branch(condition, str(condition), max(depths, default=-1))
+
+
+def layer_depth(network: Network, sym: sp.Symbol) -> int:
+    quantity = network.quantity_of(sym)
+    if quantity is None or quantity.layer is None or quantity.is_leaf:
+        return -1
+    return [layer.name for layer in network.spec.layers].index(quantity.layer)
+
+
+def pattern(conditions: list[Branch], env: dict) -> tuple[bool, ...] | None:
+    """The side of each condition at a point, or None on a kink or where one is undefined."""
+    signs = []
+    for branch in conditions:
+        try:
+            value = numeric.evaluate(branch.expr, env)
+        except (numeric.Undefined, numeric.Missing):
+            return None
+        if abs(value) < MARGIN:
+            return None
+        signs.append(value > 0)
+    return tuple(signs)
+
+
+def reach(network: Network, conditions: list[Branch], wanted: tuple[bool, ...],
+          start: dict[str, Fraction], movable: list[str], rng: random.Random,
+          domain, only: set | None = None) -> dict[str, Fraction] | None:
+    """A point near `start` where the conditions have the signs `wanted`, or None.
+
+    Greedy: fix the first violated condition (lowest layer first) by moving one leaf it
+    depends on, keeping every condition already met; `domain(name, value)` keeps a leaf
+    inside its domain (a probability target stays in [0, 1])."""
+    point = dict(start)
+    with mpmath.workdps(SEARCH_DIGITS):
+        env = calculus.point_values(network, point, only=only)
+        score = _score(conditions, wanted, env)
+        for _ in range(MOVES):
+            if score[0] == len(conditions):
+                return point
+            broken = conditions[score[0]]
+            best = None
+            for name in _closest_leaves(network, broken.expr, movable, rng)[:6]:
+                for candidate in _candidates(point[name], rng):
+                    candidate = domain(name, candidate)
+                    trial_env = calculus.point_values(network, {name: candidate}, env,
+                                                      only=only)
+                    trial = _score(conditions, wanted, trial_env)
+                    if trial > score and (best is None or trial > best[0]):
+                        best = (trial, name, candidate, trial_env)
+            if best is None:
+                return None
+            score, name, value, env = best
+            point[name] = value
+    return point if score[0] == len(conditions) else None
+
+
+def _score(conditions, wanted, env) -> tuple[int, int]:
+    """(how many conditions in order are met before the first that is not, how many in all)."""
+    met = []
+    for branch, sign in zip(conditions, wanted):
+        try:
+            value = numeric.evaluate(branch.expr, env)
+            met.append(abs(value) >= MARGIN * 2 and (value > 0) == sign)
+        except (numeric.Undefined, numeric.Missing):
+            met.append(False)
+    prefix = next((k for k, ok in enumerate(met) if not ok), len(met))
+    return prefix, sum(met)
+
+
+def _candidates(value: Fraction, rng: random.Random) -> list[Fraction]:
+    """Values around `value` at growing distances on both sides, with a random tail so the
+    point stays generic."""
+    tail = Fraction(rng.randrange(1, 10**9), 10**11)
+    return [value + sign * (step + tail) for step in STEPS for sign in (1, -1)]
+
+
+def _closest_leaves(network: Network, e: sp.Expr, movable, rng) -> list[str]:
+    """The leaves a condition depends on, those it uses directly first (a net's own bias
+    and weights), biases before the rest: moving them disturbs the fewest other units."""
+    direct = set(e.free_symbols)
+    quantity = network.quantity_of(e)
+    if quantity is not None and quantity.definition is not None:
+        direct |= calculus.parents(network, quantity)
+    leaves = [name for name in _leaves_of(network, e) if name in movable]
+    rng.shuffle(leaves)
+    leaves.sort(key=lambda name: (network[name].symbol not in direct,
+                                  network[name].kind != "bias"))
+    return leaves
+
+
+def _leaves_of(network: Network, e: sp.Expr) -> list[str]:
+    seen: set[sp.Symbol] = set()
+    stack = list(e.free_symbols)
+    while stack:
+        sym = stack.pop()
+        if sym in seen:
+            continue
+        seen.add(sym)
+        quantity = network.quantity_of(sym)
+        if quantity is not None and quantity.definition is not None:
+            stack.extend(calculus.parents(network, quantity))
+    return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]

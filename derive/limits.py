@@ -1,0 +1,72 @@
+"""The budget of symbolic work, counted in CPU seconds so that a verdict does not depend on load.
+
+A wall-clock budget proves a claim on an idle machine and gives up on the same claim on a
+busy one. CPU time spent by this process is the same either way, so the budget is measured
+in it: between steps with `time.process_time()`, and inside one long SymPy call by a
+profiling timer (SIGPROF counts CPU time, not wall time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+
+BUDGET = 10.0  # CPU seconds of symbolic work per claim
+AGAIN = 0.05  # CPU seconds before the timer fires again, if its exception was swallowed
+
+
+class OutOfTime(Exception):
+    """The budget ran out in the middle of a SymPy call."""
+
+
+def clock() -> float:
+    """The CPU time of this process, the measure of every deadline."""
+    return time.process_time()
+
+
+def deadline(seconds: float) -> float:
+    return clock() + seconds
+
+
+def passed(when: float) -> bool:
+    return clock() > when
+
+
+def interruptible() -> bool:
+    """Can time_limit stop a SymPy call here?"""
+    return hasattr(signal, "setitimer") and \
+        threading.current_thread() is threading.main_thread() and \
+        signal.getitimer(signal.ITIMER_PROF)[0] == 0
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Interrupt the block after `seconds` of CPU time, even inside one long SymPy call.
+
+    A profiling timer signal: on POSIX, in the main thread, and only when no other
+    profiling timer is running. Elsewhere the deadline checks between steps are the limit."""
+    if not interruptible():
+        yield
+        return
+
+    active = [True]
+
+    def stop(signum, frame):
+        if active[0]:  # a late signal, once the block is left, does nothing
+            # Raised inside a garbage collector's callback, the exception is printed and
+            # lost: so the timer fires again soon, until the block is left.
+            signal.setitimer(signal.ITIMER_PROF, AGAIN)
+            raise OutOfTime
+
+    previous = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        try:
+            yield
+        finally:
+            active[0] = False
+    finally:  # reached even if the signal lands between the block's end and the line above
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
