@@ -98,6 +98,11 @@ def layer_depth(network: Network, sym: sp.Symbol) -> int:
     return [layer.name for layer in network.spec.layers].index(quantity.layer)
 
 
+def patterns(n: int) -> list[tuple[bool, ...]]:
+    """Every side of n conditions."""
+    return list(itertools.product((True, False), repeat=n))
+
+
 def pattern(conditions: list[Branch], env: dict) -> tuple[bool, ...] | None:
     """The side of each condition at a point, or None on a kink or where one is undefined."""
     signs = []

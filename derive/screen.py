@@ -272,7 +272,7 @@ class Screen:
         wanted: set[tuple] = set()
         if len(conditions) <= coverage.MAX_BRANCHES and \
                 len(cases) * 2 ** len(conditions) <= MAX_CASES:
-            patterns = [tuple(p) for p in _patterns(len(conditions))]
+            patterns = coverage.patterns(len(conditions))
             wanted = {(case, p) for case in cases for p in patterns}
         else:
             evidence.gap = self._too_many(conditions, cases)
@@ -468,9 +468,3 @@ def _fingerprint(*parts) -> int:
             digest.update(f"{type(node).__name__}:{node if getattr(node, 'is_Atom', True) else ''};"
                           .encode())
     return int.from_bytes(digest.digest()[:8], "big")
-
-
-def _patterns(n: int):
-    import itertools
-
-    return itertools.product((True, False), repeat=n)
