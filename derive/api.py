@@ -130,6 +130,8 @@ class Result:
             lines.append(f"  at {echo(point, 400)}:")
             lines.append(f"    claim = {distinct(example['claim'], example['truth'])}, "
                          f"truth = {distinct(example['truth'], example['claim'])}")
+            if "difference" in example:
+                lines.append(f"    claim - truth = {example['difference']}")
         if v.hint:
             lines.append(f"  hint: {v.hint}")
         return lines
