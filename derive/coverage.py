@@ -24,6 +24,7 @@ from .network import Network
 
 MAX_BRANCHES = 8  # 2**8 patterns: past this, numbers cannot cover the cases
 MARGIN = 0.01  # a condition this close to 0 is on the kink, not in a region
+FACTOR_OPS = 40  # larger bases of a fractional power are not factored
 SEARCH_DIGITS = 20
 MOVES = 40  # leaf moves tried per pattern before giving up
 STEPS = (Fraction(1, 4), Fraction(1), Fraction(4), Fraction(16), Fraction(64), Fraction(512))
@@ -74,7 +75,20 @@ def _conditions(e: sp.Expr) -> list[sp.Expr]:
             found += [a - b for a, b in itertools.combinations(node.args, 2)]
         elif isinstance(node, PIECEWISE):
             found.append(node.args[0])
+        elif node.is_Pow and not node.exp.is_Integer and not node.base.is_number:
+            found += _roots(node.base)  # sqrt((w - 40)**2) bends where w = 40
     return [_canonical(c) for c in found if not c.is_number]
+
+
+def _roots(base: sp.Expr) -> list[sp.Expr]:
+    """Where a fractional power's base touches or crosses zero: its factors, when it is a
+    small polynomial (a square hides its root from the sign of the base), else itself."""
+    if sp.count_ops(base) <= FACTOR_OPS and base.is_polynomial():
+        try:
+            return [f for f, _ in sp.factor_list(base)[1]]
+        except sp.PolynomialError:
+            pass
+    return [base]
 
 
 def _canonical(c: sp.Expr) -> sp.Expr:

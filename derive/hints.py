@@ -33,7 +33,7 @@ def hint(screen: Screen, wrong: Sample) -> str | tuple[str, tuple[str, sp.Expr]]
     with mpmath.workdps(screen.digits):
         equal = mpmath.mpf(10) ** -(screen.digits - 10)
         scale = max(abs(t) for _, t in pairs) * mpmath.mpf(10) ** -(screen.digits // 2)
-        if all(abs(c) <= scale for c, _ in pairs):
+        if all(abs(c) <= scale for c, _ in pairs) and _proved(screen, screen.claim):
             return "the claim is identically zero"
         ratio = _constant_ratio(pairs, equal)
         if ratio is not None and len([t for _, t in pairs if _differ(t, 0, equal)]) < 3 and \
@@ -145,7 +145,7 @@ def _one_term(network: Network, claim: sp.Expr, truth: sp.Expr) -> tuple[str, sp
         sign, missing = _tidy(missing)
         direction *= sign
     if direction < 0:
-        return f"the claim has an extra {noun}", missing
+        return f"the claim has {'an extra term' if noun == 'term' else 'extra terms'}", missing
     return f"the claim lacks the {noun}", missing
 
 

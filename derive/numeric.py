@@ -73,6 +73,10 @@ class Absorbed(Undefined):
     lost information (a saturated sigmoid's 1 - out, 1 + 10**-200)."""
 
 
+# f(x) = f(0) + O(x**k) near 0: an x below 2**(-prec/k) leaves no trace (exp(1e-300) = 1)
+FLAT_AT_ZERO = {sp.exp: 1, sp.cos: 2, sp.cosh: 2}
+
+
 def evaluate(expr: sp.Basic, env: dict[sp.Symbol, mpmath.mpf], strict: bool = False) \
         -> mpmath.mpf:
     """The value of `expr` at the current mpmath precision, symbols taken from `env`.
@@ -155,7 +159,11 @@ class Walk:
         function = FUNCTIONS.get(e.func)
         if function is None:
             raise Undefined(f"cannot evaluate {e.func.__name__} numerically")
-        return function(*(self(a) for a in e.args))
+        args = [self(a) for a in e.args]
+        if self.strict and e.func in FLAT_AT_ZERO and args[0] and \
+                FLAT_AT_ZERO[e.func] * mpmath.mag(args[0]) < -mpmath.mp.prec + 8:
+            raise Absorbed(f"{e.func.__name__} of a number too small to change its value")
+        return function(*args)
 
 
 def evaluate_arrays(expr: sp.Basic, env: dict) -> object:

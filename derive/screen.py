@@ -15,6 +15,7 @@ every case is visited: each one-hot class, each sign pattern of the branch condi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ PARAMS = (1, 4, Fraction(1, 2), 10, 2, 6, Fraction(1, 4), 3)  # ranges [-s, s], 
 INPUTS = (2, 1, 4, 10, Fraction(1, 2), 3, 1, 50)
 TARGETS = (1, 2, 5, Fraction(1, 2), 20, 1, 3, 100)  # regression targets: any real
 PROBABILITY_LOSSES = {"cross_entropy", "binary_cross_entropy"}  # targets in [0, 1]
-TAIL = 10**12  # a point's coordinates are multiples of 1/TAIL: generic, not short
+TAIL = 10**12  # a coordinate is a multiple of 1/q, q drawn from [TAIL, 2*TAIL): generic
 
 
 @dataclass
@@ -133,7 +134,9 @@ def draw(network: Network, rng: random.Random, attempt: int, assume: str | None,
          case: int | None = None) -> dict[str, Fraction]:
     """A generic point: every leaf in its domain, at the attempt's scale."""
     def uniform(low, high) -> Fraction:
-        value = Fraction(rng.randrange(round(low * TAIL), round(high * TAIL) + 1), TAIL)
+        """A random denominator too: no frequency can vanish on every point's grid."""
+        q = rng.randrange(TAIL, 2 * TAIL)
+        value = Fraction(rng.randrange(round(low * q), round(high * q) + 1), q)
         return value or Fraction(1, 7)
 
     def pick(scales):
@@ -179,11 +182,17 @@ class Screen:
         self.network, self.claim, self.truth, self.assume = network, claim, truth, assume
         self.difference = claim - truth
         self.digits = precision(claim, truth)
-        self.cone = calculus.cone(network, claim, truth)
-        self.rng = random.Random(_fingerprint(claim, truth, assume))
         self.tried = 0
         self.undefined = 0
         self.claim_only = 0  # points where the truth has a value and the claim has none
+
+    @functools.cached_property
+    def cone(self) -> set:
+        return calculus.cone(self.network, self.claim, self.truth)
+
+    @functools.cached_property
+    def rng(self) -> random.Random:
+        return random.Random(_fingerprint(self.claim, self.truth, self.assume))
 
     # --- one point ----------------------------------------------------------------------
 
@@ -391,12 +400,12 @@ class Screen:
         if self.claim_only:
             return (f"the claim has no value at {self.claim_only} of the {self.tried} points "
                     f"tried, where the truth has one")
-        if missing:
+        if missing and conditions:
             case, signs = min(missing)
             where = " and ".join(b.describe(s) for b, s in zip(conditions, signs))
             cased = f" with class {case + 1} hot" if case is not None else ""
             return f"not proved, and no point was found where {where}{cased}"
-        if count < MIN_EVIDENCE:
+        if missing or count < MIN_EVIDENCE:
             return "the claim or the truth cannot be evaluated reliably at most points tried"
         return None
 

@@ -118,6 +118,29 @@ def test_a_difference_too_small_for_the_precision_is_still_found(mazur, claim, b
         assert mpmath.mpf(str(example["difference"])) != 0
 
 
+@pytest.mark.parametrize("claim", [
+    "delta_o1*out_h1 + sin(10**12*pi*w1)",  # zero on a grid of 10**-12
+    "delta_o1*out_h1 + 100*sin(10**12*pi*target_o1)",
+    "delta_o1*out_h1 + sqrt(w1**2 - 80*w1 + 1600) + w1 - 40",  # a kink hidden in a square
+    "delta_o1*out_h1 + sqrt(i1**2 - 120*i1 + 3600) + i1 - 60",
+    "delta_o1*out_h1*exp(exp(-w1**2 - 300))",  # exp of a number too small to show
+    "delta_o1*out_h1*exp(exp(-10**8*net_h1**2))",
+    "delta_o1*out_h1 + exp(exp(w1 - 300)) - 1",
+])
+@pytest.mark.parametrize("budget", [0, limits.BUDGET])
+def test_grids_hidden_kinks_and_flat_functions_do_not_fool_the_numbers(mazur, claim, budget):
+    assert verdict_of(mazur, "w5", claim, budget=budget).verdict != "correct"
+
+
+def test_a_flat_factor_on_the_last_one_hot_class_is_not_correct():
+    network = api.load({"inputs": 3, "loss": "cross_entropy", "layers": [
+        {"name": "h", "units": 2, "activation": "tanh"},
+        {"name": "o", "units": 12, "activation": "softmax"}]})
+    v = verdict_of(network, "net_o1", "(out_o1 - target_o1)*exp(target_o12*exp(-300 - net_o1**2))",
+                   assume="targets are one-hot", budget=0)
+    assert v.verdict != "correct"
+
+
 @pytest.mark.parametrize("claim", ["delta_o1*out_h1 + sin(exp(exp(20)))",
                                    "delta_o1*out_h1 + sin(10**60*w5)",
                                    "delta_o1*out_h1 + sin(exp(exp(w5 + 20)))/10**30"])
