@@ -157,6 +157,12 @@ def cone(network: Network, *exprs: sp.Expr) -> set[sp.Symbol]:
     return seen
 
 
+def leaves(network: Network, *exprs: sp.Expr) -> list[str]:
+    """The inputs, parameters and targets the expressions rest on, in network order."""
+    seen = cone(network, *exprs)
+    return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]
+
+
 def _exact(value) -> mpmath.mpf:
     """A number at the current precision; a Fraction rounded once, not twice."""
     if isinstance(value, Fraction):

@@ -49,22 +49,15 @@ def branches(network: Network, *exprs: sp.Expr) -> list[Branch]:
     """The branch conditions of the expressions and of every definition they rest on."""
     table = network.cache.setdefault("branches", {})
     found: dict[sp.Expr, None] = {}
-    seen: set[sp.Symbol] = set()
-    stack = [s for e in exprs for s in e.free_symbols]
     for e in exprs:
         found.update(dict.fromkeys(_conditions(e)))
-    while stack:
-        sym = stack.pop()
-        if sym in seen:
-            continue
-        seen.add(sym)
+    for sym in calculus.cone(network, *exprs):
         quantity = network.quantity_of(sym)
         if quantity is None or quantity.definition is None:
             continue
         if sym not in table:
             table[sym] = _conditions(quantity.definition)
         found.update(dict.fromkeys(table[sym]))
-        stack.extend(calculus.parents(network, quantity))
     return sorted((_branch(network, c) for c in found), key=lambda b: (b.depth, b.label))
 
 
@@ -190,22 +183,8 @@ def _closest_leaves(network: Network, e: sp.Expr, movable, rng) -> list[str]:
     quantity = network.quantity_of(e)
     if quantity is not None and quantity.definition is not None:
         direct |= calculus.parents(network, quantity)
-    leaves = [name for name in _leaves_of(network, e) if name in movable]
+    leaves = [name for name in calculus.leaves(network, e) if name in movable]
     rng.shuffle(leaves)
     leaves.sort(key=lambda name: (network[name].symbol not in direct,
                                   network[name].kind != "bias"))
     return leaves
-
-
-def _leaves_of(network: Network, e: sp.Expr) -> list[str]:
-    seen: set[sp.Symbol] = set()
-    stack = list(e.free_symbols)
-    while stack:
-        sym = stack.pop()
-        if sym in seen:
-            continue
-        seen.add(sym)
-        quantity = network.quantity_of(sym)
-        if quantity is not None and quantity.definition is not None:
-            stack.extend(calculus.parents(network, quantity))
-    return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]

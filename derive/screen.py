@@ -246,6 +246,10 @@ class Screen:
         again = self.measure(sample.point, 2 * self.digits, extra=extra)
         return again if again is not None and again.differ else None
 
+    def _confirmed_at(self, point: dict) -> Sample | None:
+        sample = self.measure(point)
+        return self.confirmed(sample) if sample is not None and sample.differ else None
+
     # --- the quick look -----------------------------------------------------------------
 
     def quick(self) -> Sample | None:
@@ -260,11 +264,9 @@ class Screen:
             except (numeric.Undefined, numeric.Missing):
                 continue
             if abs(c - t) > mpmath.mpf(10) ** (-(DIGITS // 2)) * max(abs(c), abs(t)):
-                sample = self.measure(point)
-                if sample is not None and sample.differ:
-                    sample = self.confirmed(sample)
-                    if sample is not None:
-                        return sample
+                found = self._confirmed_at(point)
+                if found is not None:
+                    return found
         return None
 
     # --- the whole screen ---------------------------------------------------------------
@@ -458,11 +460,9 @@ class Screen:
                               if self.network[n].kind == "target"})
             if point == sample.point:
                 return sample
-            again = self.measure(point)
-            if again is not None and again.differ:
-                again = self.confirmed(again)
-                if again is not None:
-                    return again
+            again = self._confirmed_at(point)
+            if again is not None:
+                return again
         return sample
 
 

@@ -85,26 +85,11 @@ def _incorrect(network: Network, screen: Screen, wrong: Sample) -> Verdict:
     wrong = screen.readable(wrong)
     found = hints.hint(screen, wrong)
     found, term = found if isinstance(found, tuple) else (found, None)
-    shown = set(_leaves(network, screen.claim, screen.truth))
+    shown = set(calculus.leaves(network, screen.claim, screen.truth))
     if screen.assume:
         shown |= {q.name for q in network.quantities.values() if q.kind == "target"}
     return Verdict("incorrect", hint=found,
                    counterexample=_counterexample(wrong, shown), term=term)
-
-
-def _leaves(network: Network, *exprs: sp.Expr) -> list[str]:
-    """The inputs, parameters and targets the expressions depend on, in network order."""
-    seen: set[sp.Symbol] = set()
-    stack = [s for e in exprs for s in e.free_symbols]
-    while stack:
-        sym = stack.pop()
-        if sym in seen:
-            continue
-        seen.add(sym)
-        quantity = network.quantity_of(sym)
-        if quantity is not None and quantity.definition is not None:
-            stack.extend(calculus.parents(network, quantity))
-    return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]
 
 
 def _counterexample(sample: Sample, shown: set[str]) -> dict:
