@@ -92,8 +92,7 @@ def _canonical(c: sp.Expr) -> sp.Expr:
 def _branch(network: Network, condition: sp.Expr) -> Branch:
     quantity = network.quantity_of(condition)
     if quantity is not None and quantity.kind == "net":
-        layers = [layer.name for layer in network.spec.layers]
-        return Branch(condition, quantity.name[len("net_"):], layers.index(quantity.layer))
+        return Branch(condition, quantity.name[len("net_"):], layer_depth(network, condition))
     depths = [layer_depth(network, s) for s in condition.free_symbols]
     return Branch(condition, str(condition), max(depths, default=-1))
 
@@ -112,16 +111,21 @@ def patterns(n: int) -> list[tuple[bool, ...]]:
 
 def pattern(conditions: list[Branch], env: dict) -> tuple[bool, ...] | None:
     """The side of each condition at a point, or None on a kink or where one is undefined."""
-    signs = []
+    values = _values(conditions, env)
+    if any(v is None or abs(v) < MARGIN for v in values):
+        return None
+    return tuple(v > 0 for v in values)
+
+
+def _values(conditions: list[Branch], env: dict) -> list:
+    """Each condition's value at a point, None where it has none."""
+    values = []
     for branch in conditions:
         try:
-            value = numeric.evaluate(branch.expr, env)
+            values.append(numeric.evaluate(branch.expr, env))
         except (numeric.Undefined, numeric.Missing):
-            return None
-        if abs(value) < MARGIN:
-            return None
-        signs.append(value > 0)
-    return tuple(signs)
+            values.append(None)
+    return values
 
 
 def reach(network: Network, conditions: list[Branch], wanted: tuple[bool, ...],
@@ -158,13 +162,8 @@ def reach(network: Network, conditions: list[Branch], wanted: tuple[bool, ...],
 
 def _score(conditions, wanted, env) -> tuple[int, int]:
     """(how many conditions in order are met before the first that is not, how many in all)."""
-    met = []
-    for branch, sign in zip(conditions, wanted):
-        try:
-            value = numeric.evaluate(branch.expr, env)
-            met.append(abs(value) >= MARGIN * 2 and (value > 0) == sign)
-        except (numeric.Undefined, numeric.Missing):
-            met.append(False)
+    met = [v is not None and abs(v) >= MARGIN * 2 and (v > 0) == sign
+           for v, sign in zip(_values(conditions, env), wanted)]
     prefix = next((k for k, ok in enumerate(met) if not ok), len(met))
     return prefix, sum(met)
 

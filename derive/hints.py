@@ -13,7 +13,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from . import limits, proof
+from . import calculus, limits, proof
 from .network import Network
 from .notation import to_text
 from .screen import CONDITIONS, Sample, Screen
@@ -73,8 +73,7 @@ def _holds_under(screen: Screen, wrong: Sample, samples, condition: str, equal) 
     meet the condition."""
     network = screen.network
     names = [q.name for q in network.quantities.values() if q.kind == "target"]
-    used = {s.name for s in screen.claim.free_symbols | screen.truth.free_symbols}
-    if not names or not _depends_on_targets(network, used):
+    if not set(names) & set(calculus.leaves(network, screen.claim, screen.truth)):
         return False
     projected = screen.measure(_project(wrong.point, names, condition), near=wrong)
     if projected is None or projected.differ or not projected.reliable or \
@@ -95,16 +94,7 @@ def _project(point: dict, names: list[str], condition: str) -> dict:
 
 
 def _proved(screen: Screen, difference: sp.Expr) -> bool:
-    try:
-        with limits.time_limit(TERM_BUDGET):
-            return proof.prove_zero(screen.network, difference, limits.deadline(TERM_BUDGET))
-    except limits.OutOfTime:
-        return False
-
-
-def _depends_on_targets(network: Network, names: set[str]) -> bool:
-    """Does a formula using these names rest on a target (through loss terms and deltas)?"""
-    return any(network[n].kind in ("target", "delta", "loss") for n in names if n in network)
+    return proof.settle(screen.network, difference, screen.assume, TERM_BUDGET).proved
 
 
 def _constant_ratio(pairs, equal) -> Fraction | None:

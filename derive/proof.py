@@ -103,11 +103,6 @@ def reduce(network: Network, difference: sp.Expr, deadline: float,
     return False, current
 
 
-def prove_zero(network: Network, difference: sp.Expr, deadline: float,
-               assumed: dict | None = None) -> bool:
-    return reduce(network, difference, deadline, assumed)[0]
-
-
 def _simplex(network: Network) -> dict:
     """A softmax layer's outputs sum to 1: an identity, so the last is 1 - the others."""
     identities = {}

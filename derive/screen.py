@@ -119,15 +119,15 @@ def points(network: Network, assume: str | None, limit: int) -> list[tuple[dict,
     """The first `limit` of the network's shared screening points, with its values there
     at DIGITS: the quick look before a proof, and the templates' NumPy pass."""
     state = network.cache.setdefault(("points", assume),
-                                     {"rng": random.Random(SEED), "attempt": 0, "points": []})
+                                     {"rng": random.Random(SEED), "points": []})
+    made = state["points"]
     with mpmath.workdps(DIGITS):
-        while len(state["points"]) < limit and state["attempt"] < limit * 8:
-            case = state["attempt"] if assume == "targets are one-hot" else None
-            point = draw(network, state["rng"], state["attempt"], assume, case)
-            state["attempt"] += 1
-            env = calculus.point_values(network, point)
-            state["points"].append((point, env))
-    return state["points"][:limit]
+        while len(made) < limit:
+            k = len(made)
+            point = draw(network, state["rng"], k, assume,
+                         k if assume == "targets are one-hot" else None)
+            made.append((point, calculus.point_values(network, point)))
+    return made[:limit]
 
 
 def draw(network: Network, rng: random.Random, attempt: int, assume: str | None,
@@ -213,17 +213,18 @@ class Screen:
                     given = {n: v for n, v in point.items() if near.point.get(n) != v}
                 env = calculus.point_values(self.network, given, base, k == 1, self.cone)
                 try:
-                    c, t = (self._value(e, env, k == 1) for e in (self.claim, self.truth))
+                    c, t = (numeric.evaluate(e, env, k == 1) for e in (self.claim, self.truth))
                 except numeric.Absorbed:
                     absorbed = True
                     try:
-                        c, t = (self._value(e, env) for e in (self.claim, self.truth))
+                        c, t = (numeric.evaluate(e, env) for e in (self.claim, self.truth))
                     except (numeric.Undefined, numeric.Missing):
                         return None
                 except (numeric.Undefined, numeric.Missing):
                     return None
                 try:
-                    d = self._value(self.difference if extra is None else extra, env, k == 1)
+                    d = numeric.evaluate(self.difference if extra is None else extra, env,
+                                         k == 1)
                 except (numeric.Undefined, numeric.Missing):
                     d = None
                 values.append((env, c, t, d))
@@ -236,10 +237,6 @@ class Screen:
             _stable(d1, d2, digits) else None
         return Sample(point, c2, t2, (env1, env2), apart or difference is not None,
                       reliable, difference)
-
-    @staticmethod
-    def _value(e: sp.Expr, env: dict, strict: bool = False) -> mpmath.mpf:
-        return numeric.evaluate(e, env, strict)
 
     def confirmed(self, sample: Sample, extra: sp.Expr | None = None) -> Sample | None:
         """The same point at twice the precisions: a real difference stays."""
@@ -318,7 +315,7 @@ class Screen:
                 return evidence
         first = max(DRAWS, 2 * len(cases))
         for k in range(first):
-            if take(draw(self.network, self.rng, k, self.assume, cases[k % len(cases)])):
+            if take(self._draw(k)):
                 return evidence
         for key in sorted(wanted - covered):
             for start in range(STARTS):
@@ -329,12 +326,17 @@ class Screen:
                     return evidence
         k = first
         while len(evidence.samples) < MIN_EVIDENCE and self.tried < MAX_POINTS:
-            if take(draw(self.network, self.rng, k, self.assume, cases[k % len(cases)])):
+            if take(self._draw(k)):
                 return evidence
             k += 1
         if evidence.gap is None:
             evidence.gap = self._gap(conditions, wanted - covered, len(evidence.samples))
         return evidence
+
+    def _draw(self, k: int) -> dict:
+        """The k-th of this claim's own points, its one-hot classes taken in turn."""
+        cases = self._cases()
+        return draw(self.network, self.rng, k, self.assume, cases[k % len(cases)])
 
     def _cases(self) -> list[int | None]:
         if self.assume == "targets are one-hot":
@@ -415,10 +417,8 @@ class Screen:
 
     def witness(self, nonzero: sp.Expr) -> Sample | None:
         """A point where `nonzero` (claim - truth, reduced) is stably nonzero."""
-        cases = self._cases()
-        for k in range(DRAWS * len(cases)):
-            point = draw(self.network, self.rng, k, self.assume, cases[k % len(cases)])
-            sample = self.measure(point, extra=nonzero)
+        for k in range(DRAWS * len(self._cases())):
+            sample = self.measure(self._draw(k), extra=nonzero)
             if sample is not None and sample.difference is not None:
                 confirmed = self.confirmed(sample, extra=nonzero)
                 if confirmed is not None and confirmed.difference is not None:
@@ -444,9 +444,7 @@ class Screen:
                 return None
 
     def draws(self, count: int) -> list[dict]:
-        cases = self._cases()
-        return [draw(self.network, self.rng, k, self.assume, cases[k % len(cases)])
-                for k in range(count)]
+        return [self._draw(k) for k in range(count)]
 
     # --- for people -----------------------------------------------------------------------
 

@@ -64,14 +64,14 @@ class _Template:
                 orbits[found[0]].append((index, *found[1:]))
         for first, members in orbits.items():
             verdict = result[first] = _alone(network, group[first], budget)
+            again = budget
             if verdict.shown_by == "symbolic":  # a proof carries over exactly
                 alone = self._disagreeing(first, members)
             elif verdict.verdict == "incorrect":  # and so does a confirmed counterexample
                 alone = set()
-            else:  # numbers at the first's points say nothing of another's points
-                alone = set(range(len(members)))
-            # an image's proof is the image of the first's: where that failed, so would it
-            again = 0 if verdict.proof_tried else budget
+            else:  # numbers at the first's points say nothing of another's points, and an
+                # image's proof is the image of the first's, which failed (or had no budget)
+                alone, again = set(range(len(members))), 0
             for position, (index, _, perms) in enumerate(members):
                 if index != first:
                     result[index] = _alone(network, group[index], again) \

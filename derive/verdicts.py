@@ -36,7 +36,6 @@ class Verdict:
     hint: str | None = None
     counterexample: dict | None = None  # {"point": {...}, "claim": x, "truth": y}
     term: tuple[str, sp.Expr] | None = field(default=None, repr=False)  # the hint's term
-    proof_tried: bool = field(default=False, repr=False)  # and did not settle the claim
 
     def relabelled(self, network: Network, rename) -> Verdict:
         """The same verdict for another instance of a template: `rename(symbols)` gives
@@ -51,7 +50,7 @@ class Verdict:
             renamed = {names.get(k, k): x for k, x in example["point"].items()}
             example = {**example, "point": {name: renamed[name] for name in network.quantities
                                             if name in renamed}}
-        return Verdict(self.verdict, self.shown_by, hint, example, term, self.proof_tried)
+        return Verdict(self.verdict, self.shown_by, hint, example, term)
 
 
 def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None = None,
@@ -72,8 +71,8 @@ def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None =
         wrong = evidence.wrong
         if wrong is None:
             if evidence.gap is not None:
-                return Verdict("undecided", hint=evidence.gap, proof_tried=budget > 0)
-            return Verdict("correct", "numeric", proof_tried=budget > 0)
+                return Verdict("undecided", hint=evidence.gap)
+            return Verdict("correct", "numeric")
     return _incorrect(network, screen, wrong)
 
 
