@@ -52,17 +52,24 @@ def settle(network: Network, difference: sp.Expr, assume: str | None,
     """Prove `difference` zero in every case of the assumption, or show it nonzero in one,
     within `budget` CPU seconds."""
     deadline = limits.deadline(budget)
-    leaves = {q.symbol for q in network.quantities.values() if q.is_leaf}
     try:
         with limits.time_limit(budget):
             for case in cases(network, assume):
                 proved, last = reduce(network, difference, deadline, case)
                 if not proved:
-                    nonzero = last if _nonzero(last, leaves, deadline) else None
+                    nonzero = last if _nonzero(last, _leaf_symbols(network), deadline) \
+                        else None
                     return Outcome(False, nonzero)
             return Outcome(True)
     except limits.OutOfTime:
         return Outcome()
+
+
+def _leaf_symbols(network: Network) -> set[sp.Symbol]:
+    if "leaf symbols" not in network.cache:
+        network.cache["leaf symbols"] = {q.symbol for q in network.quantities.values()
+                                         if q.is_leaf}
+    return network.cache["leaf symbols"]
 
 
 def rewrites(network: Network):

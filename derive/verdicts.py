@@ -61,7 +61,7 @@ def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None =
     screen = Screen(network, claim, truth, assume)
     wrong = screen.quick()
     if wrong is None and budget > 0:
-        outcome = proof.settle(network, claim - truth, assume, budget)
+        outcome = proof.settle(network, screen.difference, assume, budget)
         if outcome.proved:
             return Verdict("correct", "symbolic")
         if outcome.nonzero is not None:
