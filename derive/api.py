@@ -8,9 +8,9 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import calculus, claims, templates, verdicts
+from . import answers, calculus, claims, templates, verdicts
 from . import spec as specs
-from .errors import DeriveError, did_you_mean, echo
+from .errors import DeriveError, did_you_mean, echo, printable
 from .network import Network
 from .notation import number, partial_latex, to_latex, to_text
 
@@ -19,10 +19,13 @@ def load(source: str | Path | dict | specs.Spec, network: str | Path | None = No
     """A network from a spec file's path, a dict in the spec's shape, a Spec, or an answers
     file (whose network `network` may pin)."""
     if isinstance(source, specs.Spec):
-        return Network(source)
-    spec = specs.from_data(source) if isinstance(source, dict) else \
-        specs.load(source, network)
-    return Network(spec)
+        spec = source
+    else:
+        spec = specs.from_data(source) if isinstance(source, dict) else \
+            answers.load(source, network)
+    built = Network(spec)
+    claims.check_aliases(built)
+    return built
 
 
 @dataclass
@@ -116,7 +119,7 @@ class Result:
             what = f"{c.exercise}: {what}"
         if c.index:
             what += " [" + ", ".join(f"{k}={v}" for k, v in c.index.items()) + "]"
-        return what + (f" step {c.step}" if c.step is not None else "")
+        return printable(what + (f" step {c.step}" if c.step is not None else ""))
 
     def explain(self) -> list[str]:
         """Why a check failed, as plain lines: the CLI, assert_claim and pytest show these."""
@@ -134,7 +137,7 @@ class Result:
                 lines.append(f"    claim - truth = {example['difference']}")
         if v.hint:
             lines.append(f"  hint: {v.hint}")
-        return lines
+        return [printable(line) for line in lines]  # each stays one line, whatever it quotes
 
     def _repr_html_(self) -> str:
         color = "green" if self.ok else "red"

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import calculus, expr
+from . import calculus, expr, usage
 from .errors import ClaimError, DeriveError, echo
-from .network import Network, Vocabulary
+from .network import FAMILY, Network, Vocabulary
 from .spec import ASSUMPTIONS, Check, Formula
 
 MAX_INSTANCES = 10_000
@@ -40,12 +40,31 @@ class Claim:
 
 
 class Names(Vocabulary):
-    """The network's vocabulary plus the spec's aliases (which may refer to each other)."""
+    """The network's vocabulary plus the spec's aliases (which may refer to each other),
+    under the rules of what the answer being read may use (usage.py)."""
 
     def __init__(self, network: Network):
         super().__init__(network)
         self.aliases = network.spec.aliases
         self._parsed: dict[str, expr.Node] = {}
+        self.usage: usage.Usage | None = None
+
+    def name(self, name):
+        value = super().name(name)
+        if value is not None and self.usage is not None:
+            self.usage.admit(self.network, value)
+        return value
+
+    def family(self, name, indices):
+        value = super().family(name, indices)
+        if value is not None and self.usage is not None:
+            self.usage.admit(self.network, value)
+        return value
+
+    def derivative(self, of, wrt):
+        if self.usage is not None:
+            self.usage.admit_derivative(of, wrt)
+        return super().derivative(of, wrt)
 
     def alias(self, name: str) -> expr.Node | None:
         if name not in self.aliases:
@@ -74,15 +93,17 @@ def claims_of(network: Network, check: Check) -> list[Claim]:
     try:
         return list(_expand(network, check))
     except DeriveError as exc:
+        if check.exercise is not None and not exc.message.startswith("answers."):
+            exc.message = f"answers.{check.exercise}: {exc.message}"
         raise exc.located(check.file or network.spec.file, check.line) from None
 
 
 def _expand(network: Network, check: Check):
-    names = Names(network)
+    names, own = Names(network), Vocabulary(network)  # of and wrt: the network's own names
     file = check.file or network.spec.file
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
     if not check.answered:  # an exercise without an answer: judged as undecided
-        of, wrt = (_quantity(expr.evaluate(n, names), t, k)
+        of, wrt = (_quantity(expr.evaluate(n, own), t, k)
                    for n, t, k in ((of_node, check.of, "of"), (wrt_node, check.wrt, "wrt")))
         yield Claim(file, check.line, of.name, wrt.name, None,
                     calculus.derivative(network, of, wrt), "", expect=check.expect,
@@ -90,22 +111,25 @@ def _expand(network: Network, check: Check):
         return
     formulas = [check.claim] if check.claim else check.steps
     bodies = [(f, _located(f, parse_formula)) for f in formulas]
-    bound = _bound_names(names)
+    bound = _bound_names(own)
     variables = list(dict.fromkeys(  # in order of appearance: w_h[m, k] runs m, then k
         arg.value for node in (of_node, wrt_node) if node.kind == "family"
         for arg in node.args if arg.kind == "name" and arg.value not in bound))
-    ranges = [_range_of(var, [of_node, wrt_node], names) for var in variables]
+    ranges = [_range_of(var, [of_node, wrt_node], own) for var in variables]
     if sp.prod([len(r) for r in ranges]) > MAX_INSTANCES:
         raise ClaimError(f"the template has too many instances (more than {MAX_INSTANCES:,})")
     sums: dict = {}
+    work = expr.Work()
     for values in itertools.product(*ranges):
         env = dict(zip(variables, values))
-        of = _quantity(expr.evaluate(of_node, names, env), check.of, "of")
-        wrt = _quantity(expr.evaluate(wrt_node, names, env), check.wrt, "wrt")
+        of = _quantity(expr.evaluate(of_node, own, env), check.of, "of")
+        wrt = _quantity(expr.evaluate(wrt_node, own, env), check.wrt, "wrt")
         truth = calculus.derivative(network, of, wrt)
         for number, (formula, body) in enumerate(bodies, start=1):
+            names.usage = usage.of(network, check, of, wrt, last=number == len(bodies))
             claim = _located(formula,
-                             lambda f: expr.evaluate(body, names, env, sums))  # noqa: B023
+                             lambda f: expr.evaluate(body, names, env, sums,  # noqa: B023
+                                                     work))
             step = number if check.steps else None
             yield Claim(file, formula.line, of.name, wrt.name, claim, truth,
                         formula.text, env, step, check.expect, check.assume, check.exercise,
@@ -142,11 +166,11 @@ def _name_node(text: str, key: str) -> expr.Node:
     return node
 
 
-def _bound_names(names: Names) -> set[str]:
+def _bound_names(names: Vocabulary) -> set[str]:
     return set(names.known_names()) | set(expr.CONSTANTS)
 
 
-def _range_of(var: str, nodes: list[expr.Node], names: Names) -> range:
+def _range_of(var: str, nodes: list[expr.Node], names: Vocabulary) -> range:
     for node in nodes:
         size = expr.implied_range(node, var, names)
         if size is not None:
@@ -158,3 +182,45 @@ def _quantity(value: sp.Basic, text: str, key: str) -> sp.Symbol:
     if not value.is_Symbol:
         raise ClaimError(f"{key}: '{echo(text)}' is not a quantity of the network")
     return value
+
+
+def check_aliases(network: Network) -> None:
+    """No alias may shadow a name of the network, a family, a function or another alias,
+    in any spelling it matches (`out_{h1}` would shadow out_h1 in LaTeX claims)."""
+    taken = _taken(network)
+    spelled: dict[str, str] = {}
+    for key in network.spec.aliases:
+        file, line = network.spec.alias_places.get(key, (network.spec.file, None))
+        for spelling in _spellings(key):
+            other = spelled.get(spelling)
+            what = taken.get(spelling) or (other not in (None, key) and f"the alias '{other}'")
+            if what:
+                raise ClaimError(f"aliases: '{echo(key)}' would shadow {echo(what)}; "
+                                 f"choose another name", file=file, line=line)
+            spelled[spelling] = key
+
+
+def _taken(network: Network) -> dict[str, str]:
+    """What each reserved spelling is: the network's names and families, functions."""
+    taken = {name: f"the network's {name}" for name in network.quantities}
+    for layer in network.spec.layers:
+        taken[f"n_{layer.name}"] = f"the count n_{layer.name}"
+        for prefix in ("out", "net", "delta", "target", "w", "b", "E"):
+            family = f"{prefix}_{layer.name}"
+            if FAMILY.fullmatch(family):
+                taken[family] = f"the family {family}"
+    if network.input_family:
+        taken[network.input_family] = f"the input family {network.input_family}"
+    for name in (*expr.FUNCTIONS, "Sum", *expr.CONSTANTS, "e", "E"):
+        taken.setdefault(name, f"the function or constant {name}")
+    return taken
+
+
+def _spellings(key: str) -> set[str]:
+    """Every name an alias key answers to, as written or as LaTeX normalizes it."""
+    plain = re.sub(r"[\\{}]", "", key)
+    found = {key, plain}
+    match = re.fullmatch(r"\\?([A-Za-z]+)_\{?([^{}]*)\}?", key)
+    if match:
+        found.update(expr.latex_candidates(match.group(1), match.group(2)))
+    return found

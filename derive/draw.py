@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from . import api
-from .errors import DeriveError
+from .errors import DeriveError, printable
 from .network import Network
 from .notation import latex_name
 
@@ -58,7 +58,7 @@ def layout(network: Network, highlight: str | None = None, values: bool = False)
         columns[-1] += [("bias", f"{b}@{layer.name}") for b in biases]
         columns.append([("unit", layer.unit(j)) for j in range(1, layer.units + 1)])
     tallest = max(len(c) for c in columns)
-    diagram = Diagram(spec.name or spec.file, width=X_GAP * len(columns) + 80,
+    diagram = Diagram(printable(spec.name or spec.file), width=X_GAP * len(columns) + 80,
                       height=Y_GAP * tallest + 90)
     for index, column in enumerate(columns):
         top = 60 + (tallest - len(column)) * Y_GAP / 2
@@ -213,7 +213,7 @@ def png(diagram: Diagram, path: str) -> None:
     axes.set_xlim(0, diagram.width)
     axes.set_ylim(diagram.height, 0)
     axes.axis("off")
-    axes.set_title(diagram.title)
+    axes.set_title(diagram.title, parse_math=False)  # user text, never mathtext
     segments, colors, widths, styles = [], [], [], []
     for edge in diagram.edges:
         a, b = diagram.units[edge.source], diagram.units[edge.target]
@@ -234,7 +234,7 @@ def png(diagram: Diagram, path: str) -> None:
                                   zorder=2))
         axes.text(unit.x, unit.y, f"${latex_name(_label(unit.name))}$", ha="center",
                   va="center", zorder=3, fontsize=10)
-    axes.text(20, diagram.height - 14, ", ".join(diagram.notes), fontsize=9)
+    axes.text(20, diagram.height - 14, ", ".join(diagram.notes), fontsize=9, parse_math=False)
     figure.savefig(path, bbox_inches="tight")
     plt.close(figure)
 

@@ -7,10 +7,24 @@ import difflib
 MAX_ECHO = 60
 
 
+def printable(text: str) -> str:
+    """Text that cannot break a line or steer a terminal or a CI log: every character that
+    is not printable (CR, LF, ESC, other controls, bidi overrides, lone surrogates) is
+    written as an escape, so a message stays one line of inert text in every format."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else \
+        f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def echo(text: str, limit: int = MAX_ECHO) -> str:
     """User text made safe to quote in a one-line message: escaped and truncated."""
-    shown = text if len(text) <= limit else text[: limit - 1] + "…"
-    return shown if shown.isprintable() else shown.encode("unicode_escape").decode()
+    return printable(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def did_you_mean(name: str, known, n: int = 3, cutoff: float = 0.6) -> str:
@@ -36,7 +50,7 @@ class DeriveError(Exception):
 
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
-        return f"{where}: {self.message}" if where else self.message
+        return printable(f"{where}: {self.message}" if where else self.message)
 
 
 class SpecError(DeriveError):

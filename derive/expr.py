@@ -25,10 +25,12 @@ MAX_DEPTH = 60
 MAX_NUMBER_DIGITS = 40
 MAX_RESULT_DIGITS = 1_000
 MAX_SUM_TERMS = 10_000
+MAX_EXPANDED = 100_000  # nodes one formula makes once its aliases and sums are written out
+MAX_CHECK_WORK = 2_000_000  # ... and all the instances of one template together
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
-  | (?P<number>(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)
+  | (?P<number>([0-9][0-9_]*\.?[0-9_]*|\.[0-9][0-9_]*)([eE][-+]?[0-9][0-9_]*)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|[-+*/^(),\[\]])
 """, re.VERBOSE)
@@ -60,13 +62,17 @@ def tokenize(text: str) -> str:
         raise ClaimError(f"the claim is too long ({len(text):,} characters; "
                          f"the limit is {MAX_LENGTH:,})")
     out, depth, count, pos = [], 0, 0, 0
+    previous, number = None, ""
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match:
             raise ClaimError(f"unexpected character {echo(text[pos])!r} at column {pos + 1}")
         kind, token = match.lastgroup, match.group()
-        if kind == "number" and len(token) > MAX_NUMBER_DIGITS:
+        if kind == "number" and len(token) > MAX_NUMBER_DIGITS:  # separators count too
             raise ClaimError(f"number too long at column {pos + 1}")
+        if kind == "name" and previous == "number":
+            raise ClaimError(f"a number runs into the name '{echo(token)}' at column "
+                             f"{pos + 1}: write {echo(number)}*{echo(token)}")
         if token in "([":
             depth += 1
             if depth > MAX_DEPTH:
@@ -78,7 +84,9 @@ def tokenize(text: str) -> str:
             count += 1
             if count > MAX_TOKENS:
                 raise ClaimError(f"the claim has too many tokens (more than {MAX_TOKENS:,})")
-        out.append("**" if token == "^" else token)
+        out.append("**" if token == "^" else " " if kind == "space" else token)
+        if kind != "space":
+            previous, number = kind, token
         pos = match.end()
     return "".join(out)
 
@@ -276,14 +284,33 @@ class Scope:
         return []
 
 
+class Work:
+    """Nodes evaluated so far against a limit, shared by a template's instances: aliases
+    that double at each level, or sums inside sums, cannot build a formula for minutes."""
+
+    def __init__(self, limit: int = MAX_CHECK_WORK):
+        self.limit, self.left = limit, limit
+
+    def spend(self, nodes: int) -> None:
+        self.left -= nodes
+        if self.left < 0:
+            raise ClaimError(f"the claim is too large once its aliases and sums are written "
+                             f"out for every instance (more than {self.limit:,} terms)")
+
+
 @dataclass
 class Evaluator:
     scope: Scope
     env: dict[str, int] = field(default_factory=dict)
     expanding: set[str] = field(default_factory=set)  # aliases being expanded (cycles)
     sums: dict | None = None  # values of sums, kept across a template's instances
+    visits: int = 0
 
     def __call__(self, node: Node) -> sp.Expr:
+        self.visits += 1
+        if self.visits > MAX_EXPANDED:
+            raise ClaimError(f"the claim is too large once its aliases and sums are written "
+                             f"out (more than {MAX_EXPANDED:,} terms)")
         return getattr(self, "_" + node.kind)(node)
 
     def _num(self, node):
@@ -510,10 +537,15 @@ def _plain_names(node: Node, scope: Scope) -> tuple[str, ...] | None:
 
 
 def evaluate(node: Node, scope: Scope, env: dict[str, int] | None = None,
-             sums: dict | None = None) -> sp.Expr:
-    """Build the SymPy expression of an IR tree; `env` binds template index variables, and
-    `sums` (a dict kept across calls on the same tree) remembers sums made before."""
+             sums: dict | None = None, work: Work | None = None) -> sp.Expr:
+    """Build the SymPy expression of an IR tree; `env` binds template index variables,
+    `sums` (a dict kept across calls on the same tree) remembers sums made before, and
+    `work` bounds the nodes that calls sharing it may evaluate."""
+    evaluator = Evaluator(scope, dict(env or {}), sums=sums)
     try:
-        return Evaluator(scope, dict(env or {}), sums=sums)(node)
+        return evaluator(node)
     except RecursionError:
         raise ClaimError("the formula is nested too deeply") from None
+    finally:
+        if work is not None:
+            work.spend(evaluator.visits)

@@ -88,7 +88,7 @@ GRAMMAR = r"""
     MATHBB: "\\mathbb"
     MATHRM: "\\mathrm"
     NAME: /[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*/
-    NUMBER: /\d+(\.\d+)?/
+    NUMBER: /[0-9]+(\.[0-9]+)?/
     SPACE: /\\[,;! ]/ | "\\quad" | "\\qquad" | "\\left" | "\\right" | "~"
     %import common.WS
     %ignore WS

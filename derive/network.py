@@ -163,7 +163,9 @@ class Network:
         if layer.activation != "custom":
             return activations.ACTIVATIONS[layer.activation]
         x = symbol("x")
-        return activations.custom(expr.evaluate(layer.custom, _Variable(x)), x)
+        formula = expr.evaluate(layer.custom, _Variable(x))
+        _defined(formula, f"layer {layer.name}: activation.custom", layer.line)
+        return activations.custom(formula, x)
 
     def _loss(self) -> None:
         spec, output = self.spec, self.spec.output
@@ -176,6 +178,7 @@ class Network:
                 total = expr.evaluate(spec.custom_loss, Vocabulary(self, for_loss=True))
             except ClaimError as exc:
                 raise SpecError(f"loss.custom: {exc.message}", line=spec.loss_line) from None
+            _defined(total, "loss.custom", spec.loss_line)
         elif spec.loss in losses.NAMED_TERMS:
             terms = losses.LOSSES[spec.loss](outs, targets)
             total = sp.Add(*(self._add(f"E_{output.unit(j + 1)}", "loss",
@@ -216,6 +219,13 @@ class Network:
                                  for grad, out in zip(grads, outs)))
                 self._add(f"delta_{layer.unit(j + 1)}", "delta",
                           f"dE_total/dnet_{layer.unit(j + 1)}", layer.name, delta)
+
+
+def _defined(formula: sp.Expr, where: str, line: int) -> None:
+    """A custom formula with a division by zero or an infinity in it defines nothing."""
+    if formula.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
+        raise SpecError(f"{where}: the formula is undefined or complex as written "
+                        f"(a division by zero, log(0), sqrt(-1), ...)", line=line)
 
 
 def _total_partial(network: Network, of: sp.Symbol, out: sp.Symbol) -> sp.Expr:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from .api import Gradients, Result, distinct
-from .errors import echo
+from .errors import echo, printable
 from .network import Network
 from .notation import number, partial_latex, to_text
 from .notation import to_latex as latex_of
@@ -17,7 +18,7 @@ from .notation import to_latex as latex_of
 
 def show(network: Network, console: Console) -> None:
     spec = network.spec
-    title = spec.name or spec.file
+    title = printable(spec.name or spec.file)
     console.print(f"[bold]{escape(title)}[/bold]")
     layers = Table("layer", "units", "activation", "weights", "bias", title="Network",
                    title_justify="left")
@@ -91,7 +92,23 @@ def grad_json(result: Gradients) -> str:
         if item.updated is not None:
             entry["updated"] = item.updated
         gradients[item.wrt] = entry
-    return json.dumps({"loss": loss, "gradients": gradients}, indent=2)
+    return _json({"loss": loss, "gradients": gradients})
+
+
+def _json(data) -> str:
+    """JSON that every parser reads: no Infinity or NaN (a float past the range is said as
+    a string), every character past ASCII escaped."""
+    return json.dumps(_finite(data), indent=2, allow_nan=False)
+
+
+def _finite(data):
+    if isinstance(data, float) and not math.isfinite(data):
+        return str(data)
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
 
 
 def grad_latex(result: Gradients) -> str:
@@ -131,7 +148,8 @@ def check_latex(results: list[Result]) -> str:
 
 
 def _latex_text(text: str) -> str:
-    """Plain text made safe inside LaTeX."""
+    """Plain text made safe inside LaTeX (and one line)."""
+    text = printable(text)
     for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"),
                           ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"),
                           ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
@@ -146,7 +164,8 @@ def _short(text: str, limit: int = 120) -> str:
 
 def check_text(results: list[Result], console: Console) -> None:
     for file in dict.fromkeys(r.claim.file for r in results):
-        table = Table("line", "claim", "verdict", "shown by", "hint", title=escape(file),
+        table = Table("line", "claim", "verdict", "shown by", "hint",
+                      title=escape(printable(file)),
                       title_justify="left")
         for result in (r for r in results if r.claim.file == file):
             v = result.verdict
@@ -173,8 +192,8 @@ def _details(result: Result, console: Console) -> None:
 
 
 def check_json(results: list[Result]) -> str:
-    return json.dumps({"ok": all(r.ok for r in results),
-                       "checks": [r.to_json() for r in results]}, indent=2)
+    return _json({"ok": all(r.ok for r in results),
+                  "checks": [r.to_json() for r in results]})
 
 
 def check_github(results: list[Result]) -> str:
@@ -202,8 +221,9 @@ def check_github(results: list[Result]) -> str:
 
 
 def _github(text: str, property_value: bool = False) -> str:
-    """Escape text for a workflow command, so user text can never start a command."""
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape text for a workflow command, so user text can never start a command: each
+    of our own line breaks becomes %0A, and anything else unprintable an inert escape."""
+    text = "%0A".join(printable(part).replace("%", "%25") for part in text.split("\n"))
     if property_value:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text

@@ -19,7 +19,7 @@ MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
 MAX_NODES = 200_000
 
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import activations, expr, losses, safeyaml
+from . import activations, expr, files, losses, safeyaml
 from .errors import SpecError, did_you_mean, echo
 from .safeyaml import line_of
 
@@ -18,6 +18,8 @@ MAX_UNITS = 1024
 MAX_LAYERS = 32
 MAX_EDGES = 250_000
 MAX_NAME = 48
+MAX_CHECKS = 500  # checks (or exercises) in one file: a homework has ten
+MAX_ID = 64
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 LAYER_NAME = re.compile(r"[A-Za-z](?:[A-Za-z_]*[A-Za-z])?")
@@ -28,10 +30,9 @@ ASSUMPTIONS = {"targets sum to 1", "targets are one-hot"}
 
 TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "values", "checks", "aliases",
             "exercises")
-EXERCISE_KEYS = ("id", "wrt", "of", "expect", "assume")
-ANSWERS_KEYS = ("network", "answers", "aliases", "name")
+EXERCISE_KEYS = ("id", "wrt", "of", "expect", "assume", "use", "points")
 LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias")
-CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume")
+CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume", "use")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class Check:
     line: int | None = None
     file: str | None = None  # where the formula is written, if not in the network's file
     exercise: str | None = None  # the teacher's id, for a check made from an answer
+    use: tuple[str, ...] | None = None  # what the answer may be written in (usage.py)
+    restricted: bool = False  # a student's answer: never d(...) or the asked quantity
 
     @property
     def answered(self) -> bool:
@@ -84,6 +87,8 @@ class Exercise:
     of: str = "E_total"
     expect: str = "correct"
     assume: str | None = None
+    use: tuple[str, ...] | None = None
+    points: float = 1
     line: int = 0
 
 
@@ -98,6 +103,7 @@ class Spec:
     values: dict[str, float] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
+    alias_places: dict[str, tuple[str, int]] = field(default_factory=dict)  # file, line
     name: str | None = None
     loss_line: int = 0
     exercises: list[Exercise] = field(default_factory=list)
@@ -107,65 +113,15 @@ class Spec:
         return self.layers[-1]
 
 
-def load(path: str | Path, network: str | Path | None = None) -> Spec:
-    """Read a spec file, or an answers file with its network; SpecError names file and line.
-
-    `network` pins the network an answers file must use (a grader's choice, not the
-    student's)."""
-    file = str(path)
-    data = _read(path)
-    if isinstance(data, dict) and "network" in data:
-        return _answers(data, file, network)
-    return from_data(data, file)
+def load(path: str | Path) -> Spec:
+    """Read a network spec file; SpecError names file and line. (An answers file, which
+    names its network, is read by answers.load.)"""
+    return from_data(read(path), str(path))
 
 
-def _read(path: str | Path):
-    file = str(path)
-    try:
-        size = Path(path).stat().st_size
-        if size > safeyaml.MAX_BYTES:
-            raise SpecError(f"file is too large ({size:,} bytes; the limit is "
-                            f"{safeyaml.MAX_BYTES:,})", file=file, line=1)
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read the file: {exc.strerror}", file=file) from None
-    return safeyaml.load(data, file)
-
-
-def _answers(data: dict, file: str, pinned: str | Path | None) -> Spec:
-    """A student's answers, checked against the exercises of the teacher's network."""
-    reader = _Reader(file)
-    top = reader.mapping(data, getattr(data, "line", 1), "answers file", ANSWERS_KEYS,
-                         required=("network", "answers"))
-    at = lambda key: line_of(top, key)  # noqa: E731
-    named = Path(file).parent / reader.text(top["network"], at("network"), "network")
-    if pinned is not None and named.resolve() != Path(pinned).resolve():
-        raise reader.fail(at("network"), f"network: this course's network is {pinned}, "
-                          f"not {top['network']}")
-    spec = load(pinned or named)
-    if spec.checks:
-        raise SpecError("a network for answers files keeps its questions under exercises:, "
-                        "not checks:", file=spec.file, line=1)
-    answers = top["answers"]
-    if not isinstance(answers, dict):
-        raise reader.fail(at("answers"), f"answers: expected a mapping of exercise ids to "
-                          f"formulas, got {_kind(answers)}")
-    ids = [exercise.id for exercise in spec.exercises]
-    for key in answers:
-        if key not in ids:
-            hint = did_you_mean(key, ids, n=1) or f" (exercises: {', '.join(ids)})"
-            raise reader.fail(line_of(answers, key), f"answers: no exercise '{echo(key)}'{hint}")
-    if top.get("aliases") is not None:
-        spec.aliases = {**spec.aliases, **reader.aliases(top["aliases"], at("aliases"))}
-    for exercise in spec.exercises:
-        check = Check(wrt=exercise.wrt, of=exercise.of, expect=exercise.expect,
-                      assume=exercise.assume, line=at("answers"), file=file,
-                      exercise=exercise.id)
-        if exercise.id in answers:
-            reader.answer(check, answers[exercise.id], line_of(answers, exercise.id),
-                          f"answers.{exercise.id}")
-        spec.checks.append(check)
-    return spec
+def read(path: str | Path):
+    """The YAML data of a file (a regular file, of bounded size)."""
+    return safeyaml.load(files.read(path), str(path))
 
 
 def from_text(text: str, file: str = "<spec>") -> Spec:
@@ -175,12 +131,12 @@ def from_text(text: str, file: str = "<spec>") -> Spec:
 def from_data(data, file: str = "<spec>") -> Spec:
     """Validate already-loaded YAML data (a Map from safeyaml, or a plain dict)."""
     try:
-        return _Reader(file).spec(data)
+        return Reader(file).spec(data)
     except SpecError as exc:
         raise exc.located(file) from None
 
 
-class _Reader:
+class Reader:
     def __init__(self, file: str):
         self.file = file
 
@@ -230,6 +186,10 @@ class _Reader:
             raise self.fail(line, f"{where}: {value} is out of range (1 to {most})")
         return value
 
+    def at_most(self, items, line: int, where: str, most: int) -> None:
+        if len(items) > most:
+            raise self.fail(line, f"{where}: too many ({len(items):,}; the limit is {most:,})")
+
     def text(self, value, line: int, where: str) -> str:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise self.fail(line, f"{where}: expected text, got {_kind(value)}")
@@ -253,7 +213,7 @@ class _Reader:
         layers = self.layers(top["layers"], at("layers"), inputs)
         spec = Spec(file=self.file, inputs=inputs, layers=layers, loss_line=at("loss"))
         if "name" in top:
-            spec.name = self.text(top["name"], at("name"), "name")
+            spec.name = self.title(top["name"], at("name"))
         if "loss" in top:
             spec.loss, spec.custom_loss = self.loss(top["loss"], at("loss"))
         if "l2" in top and top["l2"] is not None:
@@ -264,7 +224,7 @@ class _Reader:
         if top.get("values") is not None:
             spec.values = self.values(top["values"], at("values"), spec)
         if top.get("aliases") is not None:
-            spec.aliases = self.aliases(top["aliases"], at("aliases"))
+            spec.aliases = self.aliases(top["aliases"], at("aliases"), spec.alias_places)
         if top.get("checks") is not None:
             spec.checks = self.checks(top["checks"], at("checks"))
         if top.get("exercises") is not None:
@@ -428,15 +388,24 @@ class _Reader:
             out[key] = self.number(number, key_line, f"values.{key}")
         return out
 
-    def aliases(self, value, line: int) -> dict[str, str]:
+    def aliases(self, value, line: int, places: dict) -> dict[str, str]:
+        """Keys as written, whitespace dropped; `places` learns where each is defined."""
         if not isinstance(value, dict):
             raise self.fail(line, f"aliases: expected a mapping, got {_kind(value)}")
-        return {"".join(key.split()): self.text(v, line_of(value, key), f"aliases.{key}")
-                for key, v in value.items()}
+        found = {}
+        for key, text in value.items():
+            name = "".join(key.split())
+            if not name or not name.isprintable():
+                raise self.fail(line_of(value, key), f"aliases: '{echo(key)}' is not a "
+                                f"valid alias name")
+            found[name] = self.text(text, line_of(value, key), f"aliases.{echo(key)}")
+            places[name] = (self.file, line_of(value, key))
+        return found
 
     def checks(self, value, line: int) -> list[Check]:
         if not isinstance(value, list):
             raise self.fail(line, f"checks: expected a list, got {_kind(value)}")
+        self.at_most(value, line, "checks", MAX_CHECKS)
         return [self.check(item, line_of(value, k), f"checks[{k + 1}]")
                 for k, item in enumerate(value)]
 
@@ -447,9 +416,25 @@ class _Reader:
         self.formula_of(check, node, line, where)
         return check
 
+    def title(self, value, line: int) -> str:
+        text = self.text(value, line, "name")
+        if len(text) > 200 or not text.isprintable():
+            raise self.fail(line, "name: expected one line of printable text (at most 200 "
+                            "characters)")
+        return text
+
+    def exercise_id(self, value, line: int, where: str) -> str:
+        text = self.text(value, line, where)
+        if not text.strip() or len(text) > MAX_ID or not text.isprintable():
+            raise self.fail(line, f"{where}: '{echo(text)}' is not a valid id (printable "
+                            f"text of at most {MAX_ID} characters)")
+        return text
+
     def question(self, check, node: dict, where: str) -> None:
-        """wrt, of, expect and assume: what is asked, and what answer is expected."""
+        """wrt, of, expect, assume and use: what is asked, and what answer is expected."""
         at = lambda key: line_of(node, key)  # noqa: E731
+        if "use" in node:
+            check.use = self.usage(node["use"], at("use"), f"{where}.use")
         check.wrt = self.text(node["wrt"], at("wrt"), f"{where}.wrt")
         if "of" in node:
             check.of = self.text(node["of"], at("of"), f"{where}.of")
@@ -464,6 +449,21 @@ class _Reader:
                 raise self.fail(at("assume"), f"{where}.assume: unknown assumption "
                                 f"'{echo(str(check.assume))}' (known: "
                                 f"{', '.join(sorted(ASSUMPTIONS))})")
+
+    def usage(self, value, line: int, where: str) -> tuple[str, ...]:
+        """`use:` names kinds (`out`, `weight`, `d`, ...), families (`delta_o`) or names."""
+        if not isinstance(value, list):
+            raise self.fail(line, f"{where}: expected a list of kinds, families or names, "
+                            f"got {_kind(value)}")
+        self.at_most(value, line, where, 200)
+        items = []
+        for k, item in enumerate(value):
+            if not isinstance(item, str) or len(item) > MAX_NAME or \
+                    not IDENTIFIER.fullmatch(item):
+                raise self.fail(line_of(value, k), f"{where}[{k + 1}]: expected a kind, "
+                                f"family or name, got {_kind(item)}")
+            items.append(item)
+        return tuple(items)
 
     def formula_of(self, check: Check, node: dict, line: int, where: str) -> None:
         """Exactly one of claim, latex or steps, with the line it is written on."""
@@ -492,15 +492,22 @@ class _Reader:
     def exercises(self, value, line: int) -> list[Exercise]:
         if not isinstance(value, list):
             raise self.fail(line, f"exercises: expected a list, got {_kind(value)}")
+        self.at_most(value, line, "exercises", MAX_CHECKS)
         exercises = []
         for k, item in enumerate(value):
             where, item_line = f"exercises[{k + 1}]", line_of(value, k)
             node = self.mapping(item, item_line, where, EXERCISE_KEYS, required=("id", "wrt"))
-            exercise = Exercise(id=self.text(node["id"], line_of(node, "id"), f"{where}.id"),
-                                wrt="", line=item_line)
+            exercise = Exercise(id=self.exercise_id(node["id"], line_of(node, "id"),
+                                                    f"{where}.id"), wrt="", line=item_line)
             if any(e.id == exercise.id for e in exercises):
                 raise self.fail(item_line, f"{where}.id: '{exercise.id}' is used twice")
             self.question(exercise, node, where)
+            if "points" in node:
+                exercise.points = self.number(node["points"], line_of(node, "points"),
+                                              f"{where}.points")
+                if exercise.points < 0:
+                    raise self.fail(line_of(node, "points"), f"{where}.points: expected a "
+                                    f"number of points (0 or more)")
             exercises.append(exercise)
         return exercises
 

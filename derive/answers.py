@@ -1,0 +1,130 @@
+"""A student's answers file, read against the teacher's network.
+
+What the student controls is the answers file and whatever else lies in their folder;
+what the grader trusts is the network it pins (`--network`, pytest's `derive_network`).
+So, with a pin, only an answers file is a submission (a spec with checks of its own is
+refused), its `network:` must name the pinned course, and the pinned file is what is
+read. Without a pin, `network:` must stay inside the answers file's folder, must be a
+network (not another answers file, not the file itself), and a broken one is reported
+without quoting it. The student's aliases may add notation, never replace the course's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import files
+from . import spec as specs
+from .errors import SpecError, did_you_mean, echo
+from .safeyaml import line_of
+from .spec import Check, Spec
+
+KEYS = ("network", "answers", "aliases", "name")
+
+
+def load(path: str | Path, pinned: str | Path | None = None) -> Spec:
+    """A spec file, or an answers file with its network. `pinned` is a grader's course
+    network: then the file must be an answers file that names it."""
+    file = str(path)
+    data = specs.read(path)
+    if not (isinstance(data, dict) and "network" in data):
+        if pinned is not None:
+            raise SpecError(f"not an answers file: a submission checked against "
+                            f"{pinned} must give network: and answers:, not a network "
+                            f"or checks of its own", file=file, line=getattr(data, "line", 1))
+        return specs.from_data(data, file)
+    return _answers(data, file, pinned)
+
+
+def _answers(data: dict, file: str, pinned: str | Path | None) -> Spec:
+    reader = specs.Reader(file)
+    top = reader.mapping(data, getattr(data, "line", 1), "answers file", KEYS,
+                         required=("network", "answers"))
+    at = lambda key: line_of(top, key)  # noqa: E731
+    written = reader.text(top["network"], at("network"), "network")
+    spec = _network(reader, file, written, pinned, at("network"))
+    if spec.checks:
+        raise SpecError("a network for answers files keeps its questions under exercises:, "
+                        "not checks:", file=spec.file, line=1)
+    answers = top["answers"]
+    if not isinstance(answers, dict):
+        raise reader.fail(at("answers"), "answers: expected a mapping of exercise ids to "
+                          "formulas")
+    ids = [exercise.id for exercise in spec.exercises]
+    for key in answers:
+        if key not in ids:
+            hint = did_you_mean(key, ids, n=1) or f" (exercises: {echo(', '.join(ids))})"
+            raise reader.fail(line_of(answers, key), f"answers: no exercise '{echo(key)}'{hint}")
+    if top.get("aliases") is not None:
+        spec.aliases = _merged(reader, spec, top["aliases"], at("aliases"))
+    for exercise in spec.exercises:
+        check = Check(wrt=exercise.wrt, of=exercise.of, expect=exercise.expect,
+                      assume=exercise.assume, line=at("answers"), file=file,
+                      exercise=exercise.id, use=exercise.use, restricted=True)
+        if exercise.id in answers:
+            reader.answer(check, answers[exercise.id], line_of(answers, exercise.id),
+                          f"answers.{exercise.id}")
+        spec.checks.append(check)
+    return spec
+
+
+def _network(reader: specs.Reader, file: str, written: str, pinned, line: int) -> Spec:
+    """The network an answers file is checked against (the pinned one, if any)."""
+    if pinned is not None:
+        if not names(written, file, pinned):
+            raise reader.fail(line, f"network: this course's network is {pinned}, "
+                              f"not {echo(written)}")
+        return _network_file(pinned, None, line, reader)
+    try:
+        target = files.inside(Path(file).parent, written)
+    except ValueError as exc:
+        raise reader.fail(line, f"network: {exc}") from None
+    if files.same_file(target, file):
+        raise reader.fail(line, "network: names this answers file itself")
+    return _network_file(target, written, line, reader)
+
+
+def _network_file(path, written: str | None, line: int, reader: specs.Reader) -> Spec:
+    """Read the network. An unpinned one is the student's to name, so its errors are
+    reported without quoting it; the pinned one is the teacher's, reported in full."""
+    try:
+        data = specs.read(path)
+        if isinstance(data, dict) and "network" in data:
+            raise SpecError("it is an answers file, not a network", file=str(path), line=1)
+        return specs.from_data(data, str(path))
+    except SpecError as exc:
+        if written is None:
+            raise
+        where = f" (line {exc.line})" if exc.line else ""
+        raise reader.fail(line, f"network: '{echo(written)}' is not a valid network "
+                          f"file{where}") from None
+
+
+def names(written: str, file: str, pinned: str | Path) -> bool:
+    """Does `network: written`, in the answers file `file`, name the pinned course network?
+
+    It does when it leads to the pinned file, or when it is the pin's own trailing path
+    (`course/network.yaml` in `submissions/s01/answers.derive.yaml` names the course at
+    `course/network.yaml`): the pinned file is what is read either way."""
+    if files.same_file(Path(file).parent / written, pinned):
+        return True
+    parts = Path(written).parts
+    if not parts or Path(written).is_absolute() or ".." in parts or "." in parts:
+        return False
+    try:
+        pinned_parts = Path(pinned).resolve().parts
+    except OSError:
+        return False
+    return pinned_parts[-len(parts):] == parts
+
+
+def _merged(reader: specs.Reader, spec: Spec, value, line: int) -> dict:
+    """The course's aliases plus the student's, which may not replace any of them."""
+    places: dict = {}
+    added = reader.aliases(value, line, places)
+    for key in added:
+        if key in spec.aliases:
+            raise reader.fail(places[key][1], f"aliases: '{echo(key)}' is the course's own "
+                              f"alias and cannot be redefined")
+    spec.alias_places.update(places)
+    return {**spec.aliases, **added}
