@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 from dataclasses import dataclass
 from pathlib import Path
 
 import sympy as sp
 
-from . import answers, calculus, claims, templates, verdicts
+from . import answers, calculus, claims, isolation, templates, verdicts
 from . import spec as specs
 from .errors import DeriveError, did_you_mean, echo, printable
 from .network import Network
@@ -166,11 +167,20 @@ class Result:
 
 
 def check_claims(network: Network, items: list[claims.Claim],
-                 budget: float = verdicts.BUDGET) -> list[Result]:
+                 budget: float = verdicts.BUDGET, isolated: bool = True,
+                 judge: isolation.Judge | None = None) -> list[Result]:
+    """Judge claims of one network. `isolated`: each in a worker process that is killed at
+    the claim's limit of CPU time and memory (isolation.py; `judge` may be a worker kept
+    for several calls); False judges them here, with only the proof's budget as a limit."""
     answered = [c for c in items if c.claim is not None]
-    judged = iter(templates.judge(network, answered, budget))
-    results = [Result(c, next(judged) if c.claim is not None else verdicts.unanswered())
-               for c in items]
+    if judge is not None:
+        context = contextlib.nullcontext(judge)
+    else:
+        context = isolation.Judge(network, budget) if isolated else contextlib.nullcontext()
+    with context as one:
+        judged = iter(templates.judge(network, answered, budget, one))
+        results = [Result(c, next(judged) if c.claim is not None
+                          else verdicts.unanswered()) for c in items]
     _first_wrong_step(results)
     return results
 
@@ -189,19 +199,19 @@ def _first_wrong_step(results: list[Result]) -> None:
 
 
 def check(source: str | Path | dict, budget: float = verdicts.BUDGET,
-          network: str | Path | None = None) -> list[Result]:
+          network: str | Path | None = None, isolated: bool = True) -> list[Result]:
     """Judge every check of a spec (or every exercise of an answers file)."""
     network = load(source, network)
-    items = [c for check in network.spec.checks for c in claims.claims_of(network, check)]
-    return check_claims(network, items, budget)
+    items = [c for _, group in claims.every_check(network) for c in group]
+    return check_claims(network, items, budget, isolated)
 
 
 def check_one(network: Network, wrt: str, claim: str, of: str = "E_total",
               syntax: str = "sympy", budget: float = verdicts.BUDGET,
-              assume: str | None = None) -> list[Result]:
+              assume: str | None = None, isolated: bool = True) -> list[Result]:
     """Judge one claim given as text, e.g. from the command line."""
     items = claims.one_claim(network, wrt, claim, of, syntax, assume)
-    return check_claims(network, items, budget)
+    return check_claims(network, items, budget, isolated)
 
 
 def assert_claim(source: str | Path | dict | Network, wrt: str, claim: str,

@@ -17,7 +17,8 @@ from .errors import ClaimError, DeriveError, echo
 from .network import FAMILY, Network, Vocabulary
 from .spec import ASSUMPTIONS, Check, Formula
 
-MAX_INSTANCES = 10_000
+MAX_INSTANCES = 10_000  # of one template
+MAX_FILE_CLAIMS = 20_000  # of all the checks of one file
 
 
 @dataclass
@@ -86,6 +87,20 @@ def parse_formula(formula: Formula) -> expr.Node:
 
         return latex.parse(formula.text)
     return expr.parse(formula.text)
+
+
+def every_check(network: Network) -> list[tuple[Check, list[Claim]]]:
+    """Each check of the spec with its claims, at most MAX_FILE_CLAIMS in all."""
+    found, total = [], 0
+    for check in network.spec.checks:
+        claims = claims_of(network, check)
+        total += len(claims)
+        if total > MAX_FILE_CLAIMS:
+            raise ClaimError(f"the checks of this file make too many claims (more than "
+                             f"{MAX_FILE_CLAIMS:,})", file=check.file or network.spec.file,
+                             line=check.line)
+        found.append((check, claims))
+    return found
 
 
 def claims_of(network: Network, check: Check) -> list[Claim]:

@@ -66,7 +66,9 @@ def tokenize(text: str) -> str:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match:
-            raise ClaimError(f"unexpected character {echo(text[pos])!r} at column {pos + 1}")
+            char = text[pos]
+            shown = repr(char) if char.isprintable() else f"'{echo(char)}'"
+            raise ClaimError(f"unexpected character {shown} at column {pos + 1}")
         kind, token = match.lastgroup, match.group()
         if kind == "number" and len(token) > MAX_NUMBER_DIGITS:  # separators count too
             raise ClaimError(f"number too long at column {pos + 1}")

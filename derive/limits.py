@@ -14,11 +14,19 @@ import threading
 import time
 
 BUDGET = 10.0  # CPU seconds of symbolic work per claim
+SCREEN = 20.0  # CPU seconds per claim past the proof's budget (numbers, hints) before the
+# worker judging it is killed (isolation.py)
+FILE = 300.0  # CPU seconds for all the claims of one file; later claims are undecided
 AGAIN = 0.05  # CPU seconds before the timer fires again, if its exception was swallowed
 
 
 class OutOfTime(Exception):
     """The budget ran out in the middle of a SymPy call."""
+
+
+def claim_limit(budget: float) -> float:
+    """The hard limit of CPU seconds for all the work on one claim."""
+    return budget + SCREEN
 
 
 def clock() -> float:

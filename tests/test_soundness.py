@@ -205,7 +205,7 @@ def test_an_orbit_whose_proof_failed_is_not_proved_again(monkeypatch):
     calls = []
     settle = proof.settle
     monkeypatch.setattr(proof, "settle", lambda *a: calls.append(a[-1]) or settle(*a))
-    results = api.check_claims(network, items, budget=0.2)
+    results = api.check_claims(network, items, budget=0.2, isolated=False)  # counted here
     assert {r.verdict.verdict for r in results} == {"correct"}
     assert len(calls) == 1  # the first instance's; its 63 images go to numbers directly
 

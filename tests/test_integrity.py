@@ -1,0 +1,301 @@
+"""Integrity: a student cannot pass without deriving, nor reach what the grader trusts.
+
+Each section is one class of attack, tried the way a student who wants full marks without
+the work would try it, through the CLI and the pytest plugin as the grader runs them.
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from derive import api, claims, expr
+from derive.cli import main
+from derive.errors import DeriveError
+
+ROOT = Path(__file__).parent.parent
+COURSE = ROOT / "examples" / "coursework" / "course" / "network.yaml"
+MAZUR = (ROOT / "specs" / "mazur.yaml").read_text().split("checks:")[0]
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """A course folder with the teacher's network (and one alias of the teacher's)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "course").mkdir()
+    text = COURSE.read_text().replace("exercises:", "aliases:\n  w_oj: w_o[j, 1]\nexercises:")
+    (tmp_path / "course" / "network.yaml").write_text(text)
+    return tmp_path
+
+
+def submit(folder: Path, body: str, network="course/network.yaml", name="answers.derive.yaml"):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(f"network: {network}\n{body}")
+    return path
+
+
+def grade(path, *extra, pinned="course/network.yaml"):
+    args = ["check", str(path), "--format", "json", *extra]
+    if pinned:
+        args += ["--network", pinned]
+    return CliRunner().invoke(main, args)
+
+
+def refused(result, phrase):
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("error: ") and phrase in line, line
+    assert "Traceback" not in result.output
+
+
+# --- 1. the pin cannot be skipped ---------------------------------------------------------
+
+def test_a_spec_of_ones_own_is_no_submission_under_a_pin(course):
+    own = course / "mine.derive.yaml"
+    own.write_text(MAZUR + "checks:\n  - {wrt: w5, claim: '0', expect: incorrect}\n")
+    refused(grade(own), "not an answers file")
+    with pytest.raises(DeriveError, match="not an answers file"):
+        api.check(own, network="course/network.yaml")
+
+
+def test_under_pytest_a_spec_of_ones_own_is_a_failing_item(pytester):
+    (pytester.path / "course").mkdir()
+    shutil.copy(COURSE, pytester.path / "course" / "network.yaml")
+    pytester.makeini("[pytest]\nderive_network = course/network.yaml\n")
+    pytester.makefile(".derive.yaml", mine=MAZUR + "checks:\n  - {wrt: w5, claim: delta_o1*"
+                      "out_h1}\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*not an answers file*"])
+
+
+def test_the_pin_is_the_course_wherever_the_submission_lies(course):
+    """network: course/network.yaml in submissions/s01/ names the pinned course."""
+    path = submit(course / "submissions" / "s01", "answers:\n  output_weight: delta_o1*out_h1\n")
+    result = grade(path)
+    checks = json.loads(result.output)["checks"]
+    assert [c["verdict"] for c in checks][:1] == ["correct"]
+    other = submit(course / "submissions" / "s02", "answers: {}\n", network="fake/network.yaml")
+    refused(grade(other), "this course's network is course/network.yaml, not fake/network.yaml")
+
+
+# --- 2. aliases shadow nothing ------------------------------------------------------------
+
+@pytest.mark.parametrize("key, phrase", [
+    ("E_total", "would shadow the network's E_total"),
+    ("out_h1", "would shadow the network's out_h1"),
+    ("w5", "would shadow the network's w5"),
+    ("'out_{h1}'", "would shadow the network's out_h1"),
+    ("'\\delta_{o1}'", "would shadow the network's delta_o1"),
+    ("delta_o", "would shadow the family delta_o"),
+    ("sigmoid", "would shadow the function or constant sigmoid"),
+    ("d", "would shadow the function or constant d"),
+    ("Sum", "would shadow the function or constant Sum"),
+    ("n_o", "would shadow the count n_o"),
+    ("w_oj", "is the course's own alias"),
+    ("'w_{oj}'", "would shadow the alias 'w_oj'"),
+])
+def test_an_alias_never_shadows_a_name(course, key, phrase):
+    path = submit(course, f"aliases:\n  {key}: '0'\nanswers:\n  output_weight: "
+                  f"delta_o1*out_h1\n")
+    refused(grade(path), phrase)
+
+
+def test_of_and_wrt_are_the_network_s_own_names(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(MAZUR + "aliases: {foo: w5}\nchecks:\n  - {wrt: foo, claim: '0'}\n")
+    refused(CliRunner().invoke(main, ["check", str(spec)]), "unknown name 'foo'")
+
+
+def test_aliases_that_double_at_each_level_are_refused(course):
+    levels = "".join(f"  a{k + 1}: a{k}*a{k} + a{k}\n" for k in range(30))
+    path = submit(course, f"aliases:\n  a0: w5\n{levels}answers:\n  output_weight: a30\n")
+    refused(grade(path), "too large once its aliases and sums are written out")
+
+
+def test_sums_inside_sums_are_bounded_for_every_instance():
+    network = api.load(ROOT / "specs" / "mazur.yaml")
+    work = expr.Work(3000)  # one evaluation visits 1,803 nodes
+    node = expr.parse("Sum(w1*j, (j, 1, 600))")
+    expr.evaluate(node, claims.Names(network), work=work)
+    with pytest.raises(DeriveError, match="for every instance"):
+        expr.evaluate(node, claims.Names(network), work=work)
+
+
+# --- 3. restating the derivative is no derivation -----------------------------------------
+
+RESTATED = [
+    ("output_weight: d(E_total, w5)", "d(E_total, w5) is the derivative this answer is asked"),
+    ("output_weight: {latex: '\\frac{\\partial E_{total}}{\\partial w_5}'}",
+     "d(E_total, w5) is the derivative"),
+    ("output_weight: 2*d(E_total, w5)/2", "d(E_total, w5) is the derivative"),
+    ("hidden_delta: delta_h1", "delta_h1 is d(E_total, net_h1), the quantity this answer"),
+    ("hidden_delta: delta_h[1]", "delta_h1 is d(E_total, net_h1)"),
+    ("hidden_delta: {latex: '\\delta_{h1}'}", "delta_h1 is d(E_total, net_h1)"),
+    ("hidden_delta: d(E_total, out_h1)*out_h1*(1 - out_h1)", "d(...) is not allowed in this"),
+    ("hidden_delta: {steps: ['d(E_total, out_h1)*d(out_h1, net_h1)', 'd(E_total, net_h1)']}",
+     "d(E_total, net_h1) is the derivative"),
+    ("hidden_delta: {steps: ['d(E_total, out_h1)*d(out_h1, net_h1)', 'd(E_total, out_h1)*"
+     "out_h1*(1 - out_h1)']}", "d(...) is not allowed"),
+    ("sigmoid_derivative: d(out_h1, net_h1)", "d(out_h1, net_h1) is the derivative"),
+]
+
+
+@pytest.mark.parametrize("answer, phrase", RESTATED, ids=range(len(RESTATED)))
+def test_an_answer_that_restates_the_question_is_refused(course, answer, phrase):
+    refused(grade(submit(course, f"answers:\n  {answer}\n")), phrase)
+
+
+def test_an_alias_cannot_smuggle_the_derivative_in(course):
+    path = submit(course, "aliases:\n  grad: d(E_total, w5)\nanswers:\n  output_weight: grad\n")
+    refused(grade(path), "d(E_total, w5) is the derivative")
+
+
+def test_a_derivation_may_use_d_in_its_earlier_steps(course):
+    path = submit(course, "answers:\n  hidden_delta:\n    steps:\n"
+                  "      - d(E_total, out_h1) * d(out_h1, net_h1)\n"
+                  "      - (delta_o1*w5 + delta_o2*w7) * out_h1 * (1 - out_h1)\n")
+    checks = json.loads(grade(path).output)["checks"]
+    steps = [c for c in checks if c["exercise"] == "hidden_delta"]
+    assert [c["verdict"] for c in steps] == ["correct", "correct"]
+
+
+def test_use_narrows_what_the_last_line_may_be_written_in(course):
+    network = course / "course" / "network.yaml"
+    network.write_text(network.read_text().replace(
+        "  - id: hidden_delta             # dE_total/dnet_h1\n    wrt: net_h1\n",
+        "  - id: hidden_delta\n    wrt: net_h1\n    use: [out, weight, target]\n"))
+    path = submit(course, "answers:\n  hidden_delta: (delta_o1*w5 + delta_o2*w7)*out_h1*"
+                  "(1 - out_h1)\n")
+    refused(grade(path), "delta_o1 is not allowed in this answer (it may use: out, weight, "
+            "target)")
+    written_out = "((out_o1 - target_o1)*out_o1*(1 - out_o1)*w5 + (out_o2 - target_o2)*" \
+                  "out_o2*(1 - out_o2)*w7)*out_h1*(1 - out_h1)"
+    checks = json.loads(grade(submit(course, f"answers:\n  hidden_delta: {written_out}\n"))
+                        .output)["checks"]
+    assert [c["verdict"] for c in checks if c["exercise"] == "hidden_delta"] == ["correct"]
+    network.write_text(network.read_text().replace("use: [out, weight, target]",
+                                                   "use: [out, wieght]"))
+    refused(grade(path), "use: 'wieght' is not a kind")
+
+
+def test_a_teacher_s_own_checks_may_restate(tmp_path):
+    """Outside answers files nothing is restricted unless `use:` says so."""
+    result = CliRunner().invoke(main, ["check", str(ROOT / "specs" / "mazur.yaml"), "--wrt",
+                                       "w5", "--claim", "d(E_total, w5)"])
+    assert result.exit_code == 0, result.output
+
+
+# --- 5. files -----------------------------------------------------------------------------
+
+def test_fifos_devices_and_folders_are_not_read(tmp_path):
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        result = CliRunner().invoke(main, ["check", str(path)])
+        refused(result, "not a regular file")
+    with pytest.raises(DeriveError, match="not a regular file"):
+        api.check(tmp_path)
+
+
+@pytest.mark.parametrize("written, phrase", [
+    ("/etc/passwd", "is an absolute path"),
+    ("../course/network.yaml", "leads outside the submission's folder"),
+    ("link.yaml", "leads outside the submission's folder"),
+    ("answers.derive.yaml", "names this answers file itself"),
+    ("other.derive.yaml", "is not a valid network file"),
+    ("secret.yaml", "is not a valid network file (line 1)"),
+])
+def test_an_unpinned_network_stays_inside_the_submission(course, written, phrase):
+    folder = course / "sub"
+    folder.mkdir()
+    (folder / "link.yaml").symlink_to(course / "course" / "network.yaml")
+    submit(folder, "answers: {}\n", network="answers.derive.yaml", name="other.derive.yaml")
+    (folder / "secret.yaml").write_text("the answer is 42\n")
+    path = submit(folder, "answers: {}\n", network=written)
+    result = grade(path, pinned=None)
+    refused(result, phrase)
+    assert "42" not in result.output
+
+
+# --- 6. output a student controls ---------------------------------------------------------
+
+NASTY = "x\n::add-mask::y\x1b[2J\u202e\r"
+
+
+def test_a_file_name_cannot_break_a_line_or_steer_a_terminal(tmp_path):
+    path = tmp_path / f"{NASTY}.derive.yaml"
+    path.write_text(MAZUR + "checks:\n  - {wrt: w5, claim: delta_o1}\n")
+    for fmt in ("text", "json", "github", "latex"):
+        result = CliRunner().invoke(main, ["check", str(path), "--format", fmt])
+        assert result.exit_code == 1, result.output
+        assert not any(c in result.output for c in "\x1b\u202e\r"), fmt
+        assert not any(line.startswith("::add-mask") for line in result.output.splitlines())
+    broken = tmp_path / f"{NASTY}broken.yaml"
+    broken.write_text("inputs: [")
+    result = CliRunner().invoke(main, ["check", str(broken), "--format", "github"])
+    [line] = result.output.splitlines()
+    assert line.startswith("error: ") and "\\x0a::add-mask::" in line
+
+
+def test_a_claim_with_control_characters_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text(MAZUR + 'checks:\n  - {wrt: w5, claim: "delta_o1\\e[2J\\u202e"}\n')
+    refused(CliRunner().invoke(main, ["check", str(path)]), "unexpected character '\\x1b' at")
+
+
+def test_json_never_holds_infinity_or_nan(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text(MAZUR.replace("loss: sse", "loss: {custom: 'exp(exp(out_o1*10))'}"))
+    result = CliRunner().invoke(main, ["grad", str(path), "--format", "json"])
+    data = json.loads(result.output, parse_constant=lambda name: pytest.fail(name))
+    assert data["loss"]["value"] == "inf"
+
+
+@pytest.mark.parametrize("text", ["name: \"a\\nb\"", "name: \"\\e[31m\"",
+                                  "name: \"\\u202e\""])
+def test_a_spec_title_is_one_printable_line(tmp_path, text):
+    path = tmp_path / "a.yaml"
+    path.write_text(text + "\n" + MAZUR.replace("\nname: ", "\n# name: "))
+    refused(CliRunner().invoke(main, ["draw", str(path)]), "name: expected one line")
+
+
+# --- 7. no tracebacks ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("custom", ["x/0", "log(0)*x", "sqrt(-1)*x"])
+def test_an_undefined_custom_activation_is_refused(tmp_path, custom):
+    path = tmp_path / "a.yaml"
+    path.write_text(f"inputs: 1\nlayers:\n  - {{name: o, units: 1, activation: {{custom: "
+                    f"'{custom}'}}}}\n")
+    refused(CliRunner().invoke(main, ["show", str(path)]), "undefined or complex as written")
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ('aliases: {"\\udc80": w5}\nanswers: {}', "is not a valid alias name"),
+    ('answers: {"\\udc80": w5}', "answers: no exercise '\\udc80'"),
+    ("answers: {output_weight: 9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9*w5}", "number too long"),
+    ("answers: {output_weight: 2delta_o1*out_h1}", "write 2*delta_o1"),
+    ("answers: {output_weight: {latex: '\u0663 w_5'}}", "unexpected"),
+])
+def test_odd_text_gets_one_clean_line(course, text, phrase):
+    refused(grade(submit(course, text + "\n")), phrase)
+
+
+# --- whole-run limits ---------------------------------------------------------------------
+
+def test_a_file_holds_a_bounded_number_of_checks(tmp_path):
+    path = tmp_path / "many.yaml"
+    path.write_text(MAZUR + "checks:\n" + "  - {wrt: w5, claim: delta_o1*out_h1}\n" * 501)
+    refused(CliRunner().invoke(main, ["check", str(path)]), "checks: too many (501")
+
+
+def test_a_file_makes_a_bounded_number_of_claims(tmp_path, monkeypatch):
+    monkeypatch.setattr(claims, "MAX_FILE_CLAIMS", 6)
+    path = tmp_path / "many.yaml"
+    path.write_text(MAZUR + "checks:\n" + "  - {wrt: 'w_o[j, k]', claim: 'delta_o[j]*out_h[k]'}\n"
+                    * 2)
+    refused(CliRunner().invoke(main, ["check", str(path)]), "too many claims (more than 6)")

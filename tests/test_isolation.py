@@ -1,0 +1,114 @@
+"""Per-claim limits by process isolation: whatever a claim does, the run goes on.
+
+The worker is forked with the parent's modules, so replacing `verdicts.judge` here puts a
+claim that never ends (or eats memory, or crashes) into the worker, where only the limits
+can stop it.
+"""
+
+import gc
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from derive import api, claims, isolation, limits, verdicts
+
+MAZUR = Path(__file__).parent.parent / "specs" / "mazur.yaml"
+HARMLESS = "delta_o1*out_h1"
+
+
+def forever():
+    while True:
+        sum(range(10_000))
+
+
+@pytest.fixture
+def hostile(monkeypatch):
+    """Claims that mention w1 misbehave as `behave` says; the rest are judged as usual."""
+    monkeypatch.setattr(limits, "SCREEN", 1.0)
+    judge = verdicts.judge
+
+    def install(behave):
+        def judged(network, claim, truth, *args, **kwargs):
+            if "w1" in str(claim):
+                behave()
+            return judge(network, claim, truth, *args, **kwargs)
+        monkeypatch.setattr(verdicts, "judge", judged)
+    return install
+
+
+def results(texts, budget=0.5):
+    network = api.load(MAZUR)
+    with isolation.Judge(network, budget) as judge:
+        out = []
+        for text in texts:
+            items = claims.one_claim(network, "w5", text)
+            out.append(api.check_claims(network, items, budget, judge=judge)[0])
+        return out
+
+
+def test_a_claim_that_never_ends_is_undecided_at_its_cpu_limit(hostile):
+    hostile(forever)
+    start = time.monotonic()
+    stuck, after = results(["delta_o1*out_h1 + w1", HARMLESS])
+    assert time.monotonic() - start < 20
+    assert stuck.verdict.verdict == "undecided"
+    assert stuck.verdict.hint.startswith("out of time: judging this claim took more than 1.5 "
+                                         "CPU seconds")
+    assert (after.verdict.verdict, after.verdict.shown_by) == ("correct", "symbolic")
+
+
+def test_work_inside_a_garbage_collector_callback_is_stopped_too(hostile):
+    def in_gc():
+        gc.callbacks.append(lambda phase, info: forever())
+        gc.collect()
+    hostile(in_gc)
+    stuck, after = results(["delta_o1*out_h1 + w1", HARMLESS])
+    assert stuck.verdict.hint.startswith("out of time")
+    assert after.verdict.verdict == "correct"
+
+
+def test_a_claim_that_eats_memory_is_undecided(hostile, monkeypatch):
+    monkeypatch.setattr(isolation, "MEMORY", 256 << 20)
+    hostile(lambda: bytearray(2 << 30))
+    stuck, after = results(["delta_o1*out_h1 + w1", HARMLESS])
+    assert stuck.verdict.hint.startswith("out of memory")
+    assert after.verdict.verdict == "correct"
+
+
+def test_a_worker_that_dies_costs_only_its_claim(hostile):
+    hostile(lambda: os._exit(3))
+    stuck, after = results(["delta_o1*out_h1 + w1", HARMLESS])
+    assert stuck.verdict.verdict == "undecided"
+    assert "the process judging it ended (status 3" in stuck.verdict.hint
+    assert after.verdict.verdict == "correct"
+
+
+def test_limits_hold_outside_the_main_thread(hostile):
+    """A timer signal cannot reach a thread; the worker's own limits can."""
+    hostile(forever)
+    found = []
+    thread = threading.Thread(target=lambda: found.extend(results(["w1 + delta_o1*out_h1"])))
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert found[0].verdict.hint.startswith("out of time")
+
+
+def test_a_file_has_a_limit_of_its_own(monkeypatch):
+    monkeypatch.setattr(limits, "FILE", 0.0)
+    first, second = results([HARMLESS, HARMLESS])
+    assert first.verdict.verdict == "correct"
+    assert second.verdict.verdict == "undecided"
+    assert second.verdict.hint.startswith("not judged: the claims before it used up the limit")
+
+
+def test_a_spawned_worker_judges_alike(monkeypatch):
+    """Where fork is missing, the worker is spawned and builds the network from the spec."""
+    monkeypatch.setattr(isolation, "START", "spawn")
+    spawned = [(r.verdict.verdict, r.verdict.shown_by) for r in api.check(MAZUR)]
+    monkeypatch.setattr(isolation, "START", None)
+    assert spawned == [(r.verdict.verdict, r.verdict.shown_by)
+                       for r in api.check(MAZUR, isolated=False)]
