@@ -3,7 +3,8 @@
 What the student controls is the answers file and whatever else lies in their folder;
 what the grader trusts is the network it pins (`--network`, pytest's `derive_network`).
 So, with a pin, only an answers file is a submission (a spec with checks of its own is
-refused), its `network:` must name the pinned course, and the pinned file is what is
+refused, and so is a link to a file outside the submission's folder, such as the course's
+solution), its `network:` must name the pinned course, and the pinned file is what is
 read. Without a pin, `network:` must stay inside the answers file's folder, must be a
 network (not another answers file, not the file itself), and a broken one is reported
 without quoting it. The student's aliases may add notation, never replace the course's.
@@ -26,6 +27,12 @@ def load(path: str | Path, pinned: str | Path | None = None) -> Spec:
     """A spec file, or an answers file with its network. `pinned` is a grader's course
     network: then the file must be an answers file that names it."""
     file = str(path)
+    if pinned is not None:  # a link to the course's solution is not the student's work
+        try:
+            files.inside(Path(file).parent, Path(file).name)
+        except ValueError:
+            raise SpecError("the submission is a link to a file outside its folder",
+                            file=file, line=1) from None
     data = specs.read(path)
     if not (isinstance(data, dict) and "network" in data):
         if pinned is not None:

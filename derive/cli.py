@@ -50,7 +50,7 @@ def _finite(ctx, param, text):
 
 
 @click.group(cls=_Command)
-@click.version_option(package_name="derive")
+@click.version_option(package_name="derive-backprop")
 def main():
     """Check backpropagation derivations symbolically."""
 

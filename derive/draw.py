@@ -206,7 +206,7 @@ def png(diagram: Diagram, path: str) -> None:
         import matplotlib.pyplot as plt
         from matplotlib.collections import LineCollection
     except ImportError:
-        raise DeriveError("PNG output needs matplotlib: pip install 'derive[draw]' "
+        raise DeriveError("PNG output needs matplotlib: pip install 'derive-backprop[draw]' "
                           "(SVG and TikZ need nothing more)") from None
     largest = _largest(diagram)
     figure, axes = plt.subplots(figsize=(diagram.width / 100, diagram.height / 100), dpi=110)

@@ -1,9 +1,11 @@
 """Coursework: the Python API, the pytest plugin, annotations, notebooks, the example repo."""
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -58,7 +60,7 @@ def test_notebook_representations():
 def answers(tmp_path, body, network="course/network.yaml"):
     course = tmp_path / "course"
     course.mkdir(exist_ok=True)
-    shutil.copy(EXAMPLE / "course" / "network.yaml", course / "network.yaml")
+    shutil.copy(EXAMPLE / "grading" / "course" / "network.yaml", course / "network.yaml")
     path = tmp_path / "answers.derive.yaml"
     path.write_text(f"network: {network}\nanswers:\n{body}")
     return path
@@ -187,15 +189,15 @@ def test_plugin_runs_under_xdist(pytester):
     result.assert_outcomes(passed=7, failed=1)
 
 
-# --- the example course repository -------------------------------------------------------
+# --- the example course: the students' template and the teacher's grading ------------------
 
 @pytest.mark.parametrize("answers_from, outcome", [
-    ("solution", "6 passed"),
+    ("grading/solution", "6 passed"),
     (None, "1 failed, 5 passed"),
 ])
-def test_the_example_course_repository(tmp_path, answers_from, outcome):
+def test_the_students_template(tmp_path, answers_from, outcome):
     repo = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("solution"))
+    shutil.copytree(EXAMPLE / "students", repo)
     if answers_from:
         text = (EXAMPLE / answers_from / "answers.derive.yaml").read_text()
         (repo / "answers.derive.yaml").write_text(
@@ -203,6 +205,66 @@ def test_the_example_course_repository(tmp_path, answers_from, outcome):
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
                           cwd=repo, capture_output=True, text=True, timeout=300)
     assert done.stdout.strip().splitlines()[-1].startswith(outcome), done.stdout[-3000:]
+
+
+def test_both_parts_hold_the_same_network():
+    def body(path):
+        return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    assert body(EXAMPLE / "students" / "course" / "network.yaml") == \
+        body(EXAMPLE / "grading" / "course" / "network.yaml")
+
+
+def test_the_reference_solution_is_right():
+    results = api.check(EXAMPLE / "grading" / "solution" / "answers.derive.yaml",
+                        network=EXAMPLE / "grading" / "course" / "network.yaml")
+    assert all(r.ok for r in results) and len(results) == 6
+
+
+def test_grading_trusts_nothing_of_a_submission(tmp_path):
+    """Submissions that try every way around the grader; grade.sh as the teacher runs it."""
+    grading = tmp_path / "grading"
+    shutil.copytree(EXAMPLE / "grading", grading)
+    solution = (grading / "solution" / "answers.derive.yaml").read_text().replace(
+        "../course/network.yaml", "course/network.yaml")
+    canary = tmp_path / "CANARY"
+
+    def student(name, **files):
+        folder = grading / "submissions" / name
+        folder.mkdir(parents=True)
+        for file, text in files.items():
+            (folder / file.replace("__", ".")).write_text(text)
+        return folder
+
+    student("honest", answers__derive__yaml=solution)
+    link = student("link")
+    (link / "answers.derive.yaml").symlink_to(grading / "solution" / "answers.derive.yaml")
+    student("config", answers__derive__yaml="network: course/network.yaml\nanswers:\n"
+            "  output_weight: 0\n",
+            conftest__py=f"open({str(canary)!r}, 'w')\n",
+            test_evil__py=f"def test_x():\n    open({str(canary)!r}, 'w')\n",
+            pytest__ini="[pytest]\nderive_network = own.yaml\naddopts = -p no:derive\n",
+            own__yaml=MAZUR + "exercises:\n  - {id: output_weight, wrt: w5, expect: "
+            "incorrect}\n",
+            extra__derive__yaml=solution)
+    student("spec", answers__derive__yaml=MAZUR + "checks:\n  - {wrt: w5, claim: "
+            "delta_o1*out_h1}\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+           f"{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["sh", str(grading / "grade.sh")], capture_output=True, text=True,
+                          timeout=600, env=env)
+    assert not canary.exists(), "a student's code ran"
+    report = ElementTree.parse(grading / "grades.xml").getroot()
+    outcomes: dict[str, list[str]] = {}
+    for case in report.iter("testcase"):
+        who = case.get("classname").split(".")[1]
+        passed = not any(child.tag in ("failure", "error") for child in case)
+        outcomes.setdefault(who, []).append(case.get("name") if passed else "FAILED")
+    assert len(outcomes["honest"]) == 6 and "FAILED" not in outcomes["honest"], done.stdout
+    assert outcomes["link"] == ["FAILED"]
+    assert outcomes["spec"] == ["FAILED"]
+    assert len(outcomes["config"]) == 5 and "output_weight" not in outcomes["config"]
+    assert "the submission is a link to a file outside its folder" in done.stdout
+    assert "not an answers file" in done.stdout
 
 
 def test_the_pre_commit_hook_definition():

@@ -17,7 +17,7 @@ from derive.cli import main
 from derive.errors import DeriveError
 
 ROOT = Path(__file__).parent.parent
-COURSE = ROOT / "examples" / "coursework" / "course" / "network.yaml"
+COURSE = ROOT / "examples" / "coursework" / "grading" / "course" / "network.yaml"
 MAZUR = (ROOT / "specs" / "mazur.yaml").read_text().split("checks:")[0]
 
 
@@ -26,7 +26,8 @@ def course(tmp_path, monkeypatch):
     """A course folder with the teacher's network (and one alias of the teacher's)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "course").mkdir()
-    text = COURSE.read_text().replace("exercises:", "aliases:\n  w_oj: w_o[j, 1]\nexercises:")
+    text = COURSE.read_text().replace("\nexercises:", "\naliases:\n  w_oj: w_o[j, 1]\n"
+                                      "exercises:")
     (tmp_path / "course" / "network.yaml").write_text(text)
     return tmp_path
 
