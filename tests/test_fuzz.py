@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive import api, expr, latex, safeyaml, spec
+from derive import api, claims, expr, latex, safeyaml, spec
 from derive.claims import Names
 from derive.errors import DeriveError
 from derive.network import Network
@@ -36,7 +36,7 @@ def survives(parse, text):
     try:
         expr.evaluate(parse(text), Names(NETWORK))
     except DeriveError as error:
-        assert error.message and "\n" not in error.message
+        assert error.message and str(error).isprintable()
 
 
 TEXTS = {
@@ -72,6 +72,55 @@ def test_spec_loader_on_any_bytes(data):
     try:
         network = Network(spec.from_data(safeyaml.load(data, "fuzz.yaml"), "fuzz.yaml"))
     except DeriveError as error:
-        assert error.message and "\n" not in error.message
+        assert error.message and str(error).isprintable()
     else:
         api.gradients(network)
+
+
+# --- answers files, as a student may write them, against a pinned course ------------------
+
+COURSE = Path(__file__).parent.parent / "examples" / "coursework" / "grading" / "course"
+ANSWER_PIECES = ["network: ", "course/network.yaml", "../", "/", "answers:", "aliases:",
+                 "\n  ", "\n    ", "output_weight: ", "hidden_delta: ", "output_bias: ",
+                 "sigmoid_derivative: ", "steps:", "\n      - ", "latex: ", "claim: ",
+                 "d(E_total, w5)", "d(E_total, net_h1)", "d(out_h1, net_h1)", "delta_h1",
+                 "delta_h[1]", "delta_o1", "out_h1", "*", "+", "(1 - out_h1)", "E_total",
+                 "'\\frac{\\partial E_{total}}{\\partial w_5}'", "'\\delta_{h1}'", "grad",
+                 "grad: ", "E_total: ", "w5: ", "out_{h1}: ", "'0'", "{", "}", "[", "]", ",",
+                 "use: ", "\x1b", "\u202e", "\n"]
+
+
+FORMULA_PIECES = ["d(E_total, net_h1)", "d(E_total, out_h1)", "d(out_h1, net_h1)", "delta_h1",
+                  "delta_h[1]", "delta_o1", "delta_o2", "w5", "w7", "out_h1", "grad", "*",
+                  " + ", "(1 - out_h1)", "Sum(delta_o[j]*w_o[j, 1], (j, 1, n_o))", "1",
+                  "KroneckerDelta(1, 1)*"]
+STRUCTURED = st.builds(
+    lambda alias, exercise, formula: f"network: course/network.yaml\n{alias}answers:\n"
+                                     f"  {exercise}: {formula}\n",
+    st.sampled_from(["", "aliases: {grad: 'd(E_total, net_h1)'}\n",
+                     "aliases: {grad: delta_h1}\n", "aliases: {grad: 'delta_h[1]'}\n"]),
+    st.sampled_from(["hidden_delta", "output_weight", "sigmoid_derivative"]),
+    st.lists(st.sampled_from(FORMULA_PIECES), min_size=1, max_size=8).map("".join))
+
+
+@FUZZ
+@given(st.one_of(STRUCTURED, st.lists(st.sampled_from(ANSWER_PIECES), max_size=40)
+                 .map("".join)))
+def test_answers_files_never_restate_the_question(tmp_path_factory, text):
+    """Whatever a submission holds: a clean one-line error, or the course's network and
+    claims that never use the asked quantity's own name (delta_h1 for d(E_total, net_h1))."""
+    folder = tmp_path_factory.mktemp("submission")
+    path = folder / "answers.derive.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        network = api.load(path, COURSE / "network.yaml")
+        every = claims.every_check(network)
+    except DeriveError as error:
+        assert error.message and str(error).isprintable()
+        return
+    assert network.spec.file == str(COURSE / "network.yaml")
+    for _, group in every:
+        for claim in group:
+            if claim.claim is not None and claim.wrt.startswith("net_"):
+                asked = "delta_" + claim.wrt.removeprefix("net_")
+                assert asked not in {s.name for s in claim.claim.free_symbols}, text

@@ -96,6 +96,12 @@ CLAIMS = [
     ("exp(w1, w2)", "exp() takes 1 argument"),
     ("*".join(["9" * 40] * 120) + "*w1", "number too large"),
     ("w1\n::error::owned", "unexpected character ':' at column 4"),
+    ("9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9*w1", "number too long"),  # separators count
+    ("2delta_o1*out_h1", "a number runs into the name 'delta_o1' at column 2: write 2*"),
+    ("delta_o1\x1b[2J\u202e", "unexpected character '\\x1b' at column 9"),
+    ("\u0663*w1", "unexpected character '\u0663'"),  # a digit, but not an ASCII one
+    ("Sum(Sum(Sum(w1*a*b*c, (a, 1, 10000)), (b, 1, 10000)), (c, 1, 10000))",
+     "too large once its aliases and sums are written out"),
 ]
 
 
@@ -115,6 +121,7 @@ LATEX = [
     (r"out_{h1", "unbalanced braces"),
     (r"out_{h1}}", "unbalanced '}'"),
     ("{" * 5000 + "w_1" + "}" * 5000, "nested too deeply"),
+    ("\u0663 w_1", "unexpected"),  # non-ASCII digits are no numbers
 ]
 
 
@@ -170,6 +177,21 @@ SPEC_FILES = [
     ("inputs: [i1, __import__]\nlayers: [{name: h, units: 1}]\n", 1,
      "is not a valid name"),
     ("inputs: [E, i2]\nlayers: [{name: h, units: 1}]\n", 1, "'E' is reserved"),
+    ('name: "a\\n::error::b"\ninputs: 2\nlayers: [{name: h, units: 1}]\n', 1,
+     "name: expected one line of printable text"),
+    ("inputs: 2\nlayers: [{name: h, units: 1, activation: {custom: 'x/0'}}]\n", 2,
+     "activation.custom: the formula is undefined"),
+    ("inputs: 2\nlayers: [{name: h, units: 1}]\nloss: {custom: 'log(0)'}\n", 3,
+     "loss.custom: the formula is undefined"),
+    ("inputs: 2\nlayers: [{name: h, units: 1}]\naliases: {out_h1: '0'}\n", 3,
+     "aliases: 'out_h1' would shadow the network's out_h1"),
+    ("inputs: 2\nlayers: [{name: h, units: 1}]\nchecks:\n" + "  - {wrt: b_h1, claim: '1'}\n"
+     * 501, 3, "checks: too many (501"),
+    ("network: network.yaml\nanswers: {}\n", 1, "network: 'network.yaml' is not a valid "
+     "network file"),
+    ("network: spec.yaml\nanswers: {}\n", 1, "network: names this answers file itself"),
+    ("network: /dev/zero\nanswers: {}\n", 1, "is an absolute path"),
+    ("network: ../../etc/passwd\nanswers: {}\n", 1, "leads outside the submission's folder"),
 ]
 
 
