@@ -13,6 +13,7 @@ the spec.
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import os
@@ -127,6 +128,8 @@ class _Worker:
 
 def _serve(conn, source) -> None:
     """The worker: judge each claim it is sent, within the limits, until the pipe closes."""
+    gc.freeze()  # the collector leaves what the parent built alone: scanning it would copy
+    # every page of it into this process
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if hasattr(signal, "SIGXCPU"):
         signal.signal(signal.SIGXCPU, signal.SIG_DFL)  # past its CPU limit: the worker ends
