@@ -82,18 +82,34 @@ TEMPLATE = Check(wrt="w_h[j, k]", claim=Formula(
     "Sum(delta_o[m]*w_o[m, j], (m, 1, n_o))*out_h[j]*(1 - out_h[j])*i[k]", "sympy", 1))
 
 
-def template(data: dict, one_by_one: bool = False) -> list:
+def template(data: dict, one_by_one: bool = False, isolated: bool = True) -> list:
     """From the spec to a verdict on every instance of TEMPLATE; one_by_one judges each
     instance on its own (the path a template takes without its symmetry)."""
     network = api.load(data)
     items = claims.claims_of(network, TEMPLATE)
     if one_by_one:
         return [verdicts.judge(network, c.claim, c.truth) for c in items]
-    return [r.verdict for r in api.check_claims(network, items)]
+    return [r.verdict for r in api.check_claims(network, items, isolated=isolated)]
+
+
+def isolation_overhead() -> None:
+    """What judging each claim in a worker process costs, beside judging it here."""
+    print(f"\n{'isolation':>34} {'in-process (s)':>15} {'isolated (s)':>13} "
+          f"{'per claim (ms)':>15}")
+    cases = [("mazur.yaml, its 15 checks", ROOT / "specs" / "mazur.yaml"),
+             ("every spec in specs/", *sorted((ROOT / "specs").glob("*.yaml")))]
+    for title, *paths in cases:
+        count = sum(len(api.check(path, isolated=False)) for path in paths)
+        times = {isolated: median_time(lambda isolated=isolated: [
+            api.check(path, isolated=isolated) for path in paths], 5)
+            for isolated in (False, True)}
+        extra = (times[True] - times[False]) / count * 1000
+        print(f"{title:>34} {times[False]:>15.3f} {times[True]:>13.3f} {extra:>15.1f}")
 
 
 def judged_in_full(action) -> int:
-    """How many claims `action` sends through the full screen-and-proof."""
+    """How many claims `action` sends through the full screen-and-proof (counted in this
+    process, so the action must judge here, not in a worker)."""
     calls, judge = [], verdicts.judge
     verdicts.judge = lambda *args, **kwargs: calls.append(1) or judge(*args, **kwargs)
     try:
@@ -137,10 +153,12 @@ def main() -> None:
         found = []
         together = median_time(lambda data=data, found=found: found.append(template(data)), 1)
         alone = median_time(lambda data=data: template(data, one_by_one=True), 1)
-        full = judged_in_full(lambda data=data: template(data))
+        full = judged_in_full(lambda data=data: template(data, isolated=False))
         shown = ", ".join(sorted({v.shown_by for v in found[-1]}))
         print(f"{'-'.join(map(str, sizes)):>24} {len(found[-1]):>10,} {alone:>15.2f} "
               f"{together:>13.2f} {alone / together:>5.1f}x {full:>15,}  {shown}")
+
+    isolation_overhead()
 
     cli = [sys.executable, "-m", "derive.cli", "check", str(ROOT / "specs" / "mazur.yaml")]
     seconds = median_time(lambda: subprocess.run(cli, capture_output=True, check=True))
