@@ -300,3 +300,12 @@ def test_a_file_makes_a_bounded_number_of_claims(tmp_path, monkeypatch):
     path.write_text(MAZUR + "checks:\n" + "  - {wrt: 'w_o[j, k]', claim: 'delta_o[j]*out_h[k]'}\n"
                     * 2)
     refused(CliRunner().invoke(main, ["check", str(path)]), "too many claims (more than 6)")
+
+
+def test_a_title_is_drawn_as_text_never_as_mathtext(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "a.yaml"
+    path.write_text(f"name: '${'{' * 95}x{'}' * 95}$'\n" + MAZUR.replace("\nname: ", "\n# "))
+    result = CliRunner().invoke(main, ["draw", str(path), "-o", str(tmp_path / "a.png")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "a.png").stat().st_size > 0
