@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import answers, calculus, claims, isolation, templates, verdicts
+from . import answers, calculus, claims, feedback, isolation, templates, verdicts
 from . import spec as specs
 from .errors import DeriveError, did_you_mean, echo, printable
 from .network import Network
@@ -98,18 +98,27 @@ def gradients(network: Network, wrt: list[str] | None = None, *, at: dict | None
 
 @dataclass
 class Result:
-    """A judged claim: what was claimed, the verdict, and whether it met its `expect`."""
+    """A judged claim: what was claimed, the verdict, and whether it met its `expect`.
+
+    `verdict` is what the feedback level lets be seen (feedback.py); every output, this
+    API's included, reads it, never `judged` itself."""
 
     claim: claims.Claim
-    verdict: verdicts.Verdict
+    judged: verdicts.Verdict
+    feedback: str = feedback.FOR_SPECS
+
+    @property
+    def verdict(self) -> verdicts.Verdict:
+        return feedback.shown(self.judged, self.feedback)
 
     @property
     def ok(self) -> bool:
-        return self.verdict.verdict == self.claim.expect
+        return self.judged.verdict == self.claim.expect
 
     @property
-    def truth_text(self) -> str:
-        return to_text(self.claim.truth)
+    def truth_text(self) -> str | None:
+        """The true expression, where the feedback level shows it."""
+        return to_text(self.claim.truth) if feedback.allows(self.feedback, "truth") else None
 
     @property
     def title(self) -> str:
@@ -127,7 +136,9 @@ class Result:
         c, v = self.claim, self.verdict
         where = f"{c.file}:{c.line}" if c.line else c.file
         lines = [f"{where}: {self.title} is {v.verdict}, expected {c.expect}",
-                 f"  claim: {echo(c.text, 200)}", f"  truth: {echo(self.truth_text, 200)}"]
+                 f"  claim: {echo(c.text, 200)}"]
+        if self.truth_text is not None:
+            lines.append(f"  truth: {echo(self.truth_text, 200)}")
         if v.counterexample:
             example = v.counterexample
             point = ", ".join(f"{k}={number(x)}" for k, x in example["point"].items())
@@ -179,8 +190,9 @@ def check_claims(network: Network, items: list[claims.Claim],
         context = isolation.Judge(network, budget) if isolated else contextlib.nullcontext()
     with context as one:
         judged = iter(templates.judge(network, answered, budget, one))
-        results = [Result(c, next(judged) if c.claim is not None
-                          else verdicts.unanswered()) for c in items]
+        level = network.spec.feedback
+        results = [Result(c, next(judged) if c.claim is not None else verdicts.unanswered(),
+                          feedback.level(level, c.exercise is not None)) for c in items]
     _first_wrong_step(results)
     return results
 
@@ -194,8 +206,8 @@ def _first_wrong_step(results: list[Result]) -> None:
         if c.step is not None and result.verdict.verdict == "incorrect" and key not in seen:
             seen.add(key)
             note = f"step {c.step} is the first wrong step"
-            hint = result.verdict.hint
-            result.verdict.hint = f"{note}; {hint}" if hint else note
+            hint = result.judged.hint
+            result.judged.hint = f"{note}; {hint}" if hint else note
 
 
 def check(source: str | Path | dict, budget: float = verdicts.BUDGET,

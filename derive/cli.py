@@ -109,16 +109,12 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, network):
     Exit status: 0 every check met its expect, 1 one did not (or was undecided),
     2 invalid input.
     """
-    if wrt is None and (claim or latex or assume):
-        raise click.UsageError("--claim, --latex and --assume need --wrt")
-    if wrt is not None:
-        if len(specs) != 1 or (claim is None) == (latex is None):
-            raise click.UsageError("--wrt takes one SPEC and exactly one of --claim, --latex")
-        text, syntax = (claim, "sympy") if claim is not None else (latex, "latex")
-        results = api.check_one(api.load(specs[0], network), wrt, text, of, syntax, budget,
-                                assume)
-    else:
-        results = [r for path in specs for r in api.check(path, budget, network)]
+    try:
+        results = _judged(specs, wrt, of, claim, latex, assume, budget, network)
+    except DeriveError as exc:
+        if fmt == "github":  # the problem annotated at its line too, then reported as usual
+            click.echo(report.github_error(exc))
+        raise
     if fmt == "json":
         click.echo(report.check_json(results))
     elif fmt == "latex":
@@ -128,6 +124,18 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, network):
     else:
         report.check_text(results, Console())
     sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _judged(specs, wrt, of, claim, latex, assume, budget, network) -> list:
+    if wrt is None and (claim or latex or assume):
+        raise click.UsageError("--claim, --latex and --assume need --wrt")
+    if wrt is not None:
+        if len(specs) != 1 or (claim is None) == (latex is None):
+            raise click.UsageError("--wrt takes one SPEC and exactly one of --claim, --latex")
+        text, syntax = (claim, "sympy") if claim is not None else (latex, "latex")
+        return api.check_one(api.load(specs[0], network), wrt, text, of, syntax, budget,
+                             assume)
+    return [r for path in specs for r in api.check(path, budget, network)]
 
 
 @main.command()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import activations, expr, files, losses, safeyaml
+from . import activations, expr, feedback, files, losses, safeyaml
 from .errors import SpecError, did_you_mean, echo
 from .safeyaml import line_of
 
@@ -29,7 +29,7 @@ RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "
 ASSUMPTIONS = {"targets sum to 1", "targets are one-hot"}
 
 TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "values", "checks", "aliases",
-            "exercises")
+            "exercises", "feedback")
 EXERCISE_KEYS = ("id", "wrt", "of", "expect", "assume", "use", "points")
 LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias")
 CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume", "use")
@@ -107,6 +107,7 @@ class Spec:
     name: str | None = None
     loss_line: int = 0
     exercises: list[Exercise] = field(default_factory=list)
+    feedback: str | None = None  # what verdicts may show (feedback.py); None: the default
 
     @property
     def output(self) -> Layer:
@@ -229,7 +230,15 @@ class Reader:
             spec.checks = self.checks(top["checks"], at("checks"))
         if top.get("exercises") is not None:
             spec.exercises = self.exercises(top["exercises"], at("exercises"))
+        if "feedback" in top:
+            spec.feedback = self.feedback(top["feedback"], at("feedback"), "feedback")
         return spec
+
+    def feedback(self, value, line: int, where: str) -> str:
+        if value not in feedback.LEVELS:
+            raise self.fail(line, f"{where}: expected one of {', '.join(feedback.LEVELS)}, "
+                            f"got {_kind(value)}")
+        return value
 
     def inputs(self, value, line: int) -> list[str]:
         if isinstance(value, int) and not isinstance(value, bool):

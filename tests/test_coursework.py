@@ -107,11 +107,12 @@ def test_github_annotations_point_at_the_yaml_line(tmp_path):
     result = CliRunner().invoke(main, ["check", str(path), "--format", "github"])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0] == (f"::notice file={path},line=3::output_weight: d(E_total, w5) "
-                        "correct (symbolic)")
-    assert lines[1].startswith(f"::error file={path},line=4,title=derive::output_bias: "
+    assert lines[0].startswith(f"::error file={path},line=4,title=derive::output_bias: "
                                "d(E_total, b2) is incorrect (expected correct); hint: the "
                                "claim lacks the term delta_o2%0Aclaim = ")
+    assert "truth:" not in result.output  # answers files show counterexamples, not truths
+    assert not any(f"line=3" in line for line in lines)  # a pass spends no annotation
+    assert lines[-2] == f"::notice file={path},title=derive::1 of 5 checks ok"
     assert lines[-1] == "5 checks: 1 ok, 4 failed"
 
 

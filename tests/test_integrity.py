@@ -239,7 +239,8 @@ def test_a_file_name_cannot_break_a_line_or_steer_a_terminal(tmp_path):
     broken = tmp_path / f"{NASTY}broken.yaml"
     broken.write_text("inputs: [")
     result = CliRunner().invoke(main, ["check", str(broken), "--format", "github"])
-    [line] = result.output.splitlines()
+    annotation, line = result.output.splitlines()  # at the file and line, then on stderr
+    assert annotation.startswith("::error file=") and "\\x0a%3A%3Aadd-mask" in annotation
     assert line.startswith("error: ") and "\\x0a::add-mask::" in line
 
 
