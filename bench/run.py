@@ -100,7 +100,7 @@ def isolation_overhead() -> None:
              ("every spec in specs/", *sorted((ROOT / "specs").glob("*.yaml")))]
     for title, *paths in cases:
         count = sum(len(api.check(path, isolated=False)) for path in paths)
-        times = {isolated: median_time(lambda isolated=isolated: [
+        times = {isolated: median_time(lambda isolated=isolated, paths=paths: [
             api.check(path, isolated=isolated) for path in paths], 5)
             for isolated in (False, True)}
         extra = (times[True] - times[False]) / count * 1000

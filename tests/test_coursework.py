@@ -111,7 +111,7 @@ def test_github_annotations_point_at_the_yaml_line(tmp_path):
                                "d(E_total, b2) is incorrect (expected correct); hint: the "
                                "claim lacks the term delta_o2%0Aclaim = ")
     assert "truth:" not in result.output  # answers files show counterexamples, not truths
-    assert not any(f"line=3" in line for line in lines)  # a pass spends no annotation
+    assert not any("line=3" in line for line in lines)  # a pass spends no annotation
     assert lines[-2] == f"::notice file={path},title=derive::1 of 5 checks ok"
     assert lines[-1] == "5 checks: 1 ok, 4 failed"
 
