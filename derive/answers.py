@@ -12,9 +12,10 @@ without quoting it. The student's aliases may add notation, never replace the co
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from . import files
+from . import files, safeyaml
 from . import spec as specs
 from .errors import SpecError, did_you_mean, echo
 from .safeyaml import line_of
@@ -23,9 +24,47 @@ from .spec import Check, Spec
 KEYS = ("network", "answers", "aliases", "name")
 
 
-def load(path: str | Path, pinned: str | Path | None = None) -> Spec:
+def load(path: str | Path, pinned: str | Path | None = None, tolerant: bool = False) -> Spec:
     """A spec file, or an answers file with its network. `pinned` is a grader's course
-    network: then the file must be an answers file that names it."""
+    network: then the file must be an answers file that names it.
+
+    An answer that cannot be read is kept as its check's `error`; `tolerant` returns the
+    spec with such errors in it (a grader marks that answer alone), else the first one is
+    raised."""
+    data = _data(path, pinned)
+    if not _is_answers(data):
+        return specs.from_data(data, str(path))
+    reader, top = _top(data, str(path))
+    written = reader.text(top["network"], line_of(top, "network"), "network")
+    course = _network(reader, str(path), written, pinned, line_of(top, "network"))
+    return _checked(_against(reader, top, course), tolerant)
+
+
+def submission(path: str | Path, course: Spec, pinned: str | Path) -> Spec:
+    """A student's answers against a course already loaded from `pinned` (a grader reads
+    the course once for a whole class); unreadable answers are kept as errors."""
+    data = _data(path, pinned)
+    reader, top = _top(data, str(path))
+    written = reader.text(top["network"], line_of(top, "network"), "network")
+    if not names(written, str(path), pinned):
+        raise reader.fail(line_of(top, "network"), f"network: this course's network is "
+                          f"{pinned}, not {echo(written)}")
+    return _against(reader, top, course)
+
+
+def first_error(spec: Spec) -> SpecError | None:
+    return next((check.error for check in spec.checks if check.error is not None), None)
+
+
+def _checked(spec: Spec, tolerant: bool) -> Spec:
+    error = None if tolerant else first_error(spec)
+    if error is not None:
+        raise error
+    return spec
+
+
+def _data(path, pinned):
+    """The YAML of a file; under a pin, it must be an answers file of the student's own."""
     file = str(path)
     if pinned is not None:  # a link to the course's solution is not the student's work
         try:
@@ -34,29 +73,36 @@ def load(path: str | Path, pinned: str | Path | None = None) -> Spec:
             raise SpecError("the submission is a link to a file outside its folder",
                             file=file, line=1) from None
     data = specs.read(path)
-    if not (isinstance(data, dict) and "network" in data):
-        if pinned is not None:
-            raise SpecError(f"not an answers file: a submission checked against "
-                            f"{pinned} must give network: and answers:, not a network "
-                            f"or checks of its own", file=file, line=getattr(data, "line", 1))
-        return specs.from_data(data, file)
-    return _answers(data, file, pinned)
+    if pinned is not None and not _is_answers(data):
+        raise SpecError(f"not an answers file: a submission checked against {pinned} must "
+                        f"give network: and answers:, not a network or checks of its own",
+                        file=file, line=getattr(data, "line", 1))
+    return data
 
 
-def _answers(data: dict, file: str, pinned: str | Path | None) -> Spec:
+def _is_answers(data) -> bool:
+    return isinstance(data, dict) and "network" in data
+
+
+def _top(data, file: str):
     reader = specs.Reader(file)
-    top = reader.mapping(data, getattr(data, "line", 1), "answers file", KEYS,
-                         required=("network", "answers"))
-    at = lambda key: line_of(top, key)  # noqa: E731
-    written = reader.text(top["network"], at("network"), "network")
-    spec = _network(reader, file, written, pinned, at("network"))
-    if spec.checks:
+    return reader, reader.mapping(data, getattr(data, "line", 1), "answers file", KEYS,
+                                  required=("network", "answers"))
+
+
+def _against(reader: specs.Reader, top: dict, course: Spec) -> Spec:
+    """The course's spec with the student's checks and aliases (the course's own stays as
+    it is: a grader shares it among submissions)."""
+    if course.checks:
         raise SpecError("a network for answers files keeps its questions under exercises:, "
-                        "not checks:", file=spec.file, line=1)
+                        "not checks:", file=course.file, line=1)
+    at = lambda key: line_of(top, key)  # noqa: E731
     answers = top["answers"]
     if not isinstance(answers, dict):
         raise reader.fail(at("answers"), "answers: expected a mapping of exercise ids to "
                           "formulas")
+    spec = replace(course, checks=[], aliases=dict(course.aliases),
+                   alias_places=dict(course.alias_places))
     ids = [exercise.id for exercise in spec.exercises]
     for key in answers:
         if key not in ids:
@@ -66,11 +112,14 @@ def _answers(data: dict, file: str, pinned: str | Path | None) -> Spec:
         spec.aliases = _merged(reader, spec, top["aliases"], at("aliases"))
     for exercise in spec.exercises:
         check = Check(wrt=exercise.wrt, of=exercise.of, expect=exercise.expect,
-                      assume=exercise.assume, line=at("answers"), file=file,
+                      assume=exercise.assume, line=at("answers"), file=reader.file,
                       exercise=exercise.id, use=exercise.use, restricted=True)
         if exercise.id in answers:
-            reader.answer(check, answers[exercise.id], line_of(answers, exercise.id),
-                          f"answers.{exercise.id}")
+            try:
+                reader.answer(check, answers[exercise.id], line_of(answers, exercise.id),
+                              f"answers.{exercise.id}")
+            except SpecError as exc:  # this answer alone is lost
+                check.error = exc
         spec.checks.append(check)
     return spec
 
@@ -95,7 +144,13 @@ def _network_file(path, written: str | None, line: int, reader: specs.Reader) ->
     """Read the network. An unpinned one is the student's to name, so its errors are
     reported without quoting it; the pinned one is the teacher's, reported in full."""
     try:
-        data = specs.read(path)
+        raw = files.read(path)
+    except SpecError as exc:  # why a file cannot be read says nothing of what it holds
+        if written is None:
+            raise
+        raise reader.fail(line, f"network: '{echo(written)}': {exc.message}") from None
+    try:
+        data = safeyaml.load(raw, str(path))
         if isinstance(data, dict) and "network" in data:
             raise SpecError("it is an answers file, not a network", file=str(path), line=1)
         return specs.from_data(data, str(path))

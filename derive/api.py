@@ -16,14 +16,16 @@ from .network import Network
 from .notation import number, partial_latex, to_latex, to_text
 
 
-def load(source: str | Path | dict | specs.Spec, network: str | Path | None = None) -> Network:
+def load(source: str | Path | dict | specs.Spec, network: str | Path | None = None,
+         tolerant: bool = False) -> Network:
     """A network from a spec file's path, a dict in the spec's shape, a Spec, or an answers
-    file (whose network `network` may pin)."""
+    file (whose network `network` may pin). `tolerant` keeps answers that cannot be read
+    as their checks' errors instead of raising the first."""
     if isinstance(source, specs.Spec):
         spec = source
     else:
         spec = specs.from_data(source) if isinstance(source, dict) else \
-            answers.load(source, network)
+            answers.load(source, network, tolerant)
     built = Network(spec)
     claims.check_aliases(built)
     return built
@@ -135,8 +137,9 @@ class Result:
         """Why a check failed, as plain lines: the CLI, assert_claim and pytest show these."""
         c, v = self.claim, self.verdict
         where = f"{c.file}:{c.line}" if c.line else c.file
-        lines = [f"{where}: {self.title} is {v.verdict}, expected {c.expect}",
-                 f"  claim: {echo(c.text, 200)}"]
+        lines = [f"{where}: {self.title} is {v.verdict}, expected {c.expect}"]
+        if c.claim is not None:
+            lines.append(f"  claim: {echo(c.text, 200)}")
         if self.truth_text is not None:
             lines.append(f"  truth: {echo(self.truth_text, 200)}")
         if v.counterexample:
@@ -148,7 +151,7 @@ class Result:
             if "difference" in example:
                 lines.append(f"    claim - truth = {example['difference']}")
         if v.hint:
-            lines.append(f"  hint: {v.hint}")
+            lines.append(f"  hint: {echo(v.hint, 300)}")
         return [printable(line) for line in lines]  # each stays one line, whatever it quotes
 
     def _repr_html_(self) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import calculus, expr, usage
+from . import calculus, expr, limits, usage
 from .errors import ClaimError, DeriveError, echo
 from .network import FAMILY, Network, Vocabulary
 from .spec import ASSUMPTIONS, Check, Formula
@@ -64,7 +64,7 @@ class Names(Vocabulary):
 
     def derivative(self, of, wrt):
         if self.usage is not None:
-            self.usage.admit_derivative(of, wrt)
+            self.usage.admit_derivative(self.network, of, wrt)
         return super().derivative(of, wrt)
 
     def alias(self, name: str) -> expr.Node | None:
@@ -90,23 +90,43 @@ def parse_formula(formula: Formula) -> expr.Node:
 
 
 def every_check(network: Network) -> list[tuple[Check, list[Claim]]]:
-    """Each check of the spec with its claims, at most MAX_FILE_CLAIMS in all."""
-    found, total = [], 0
+    """Each check of the spec with its claims; the first check that fails raises."""
+    found = []
+    for check, claims, error in each_check(network):
+        if error is not None:
+            raise error
+        found.append((check, claims))
+    return found
+
+
+def each_check(network: Network):
+    """(check, its claims, None) for each check, or (check, [], the error) where its claims
+    cannot be made: one bad answer costs that answer alone."""
+    total = 0
     for check in network.spec.checks:
-        claims = claims_of(network, check)
+        try:
+            claims = claims_of(network, check)
+        except DeriveError as exc:
+            yield check, [], exc
+            continue
         total += len(claims)
         if total > MAX_FILE_CLAIMS:
             raise ClaimError(f"the checks of this file make too many claims (more than "
                              f"{MAX_FILE_CLAIMS:,})", file=check.file or network.spec.file,
                              line=check.line)
-        found.append((check, claims))
-    return found
+        yield check, claims, None
 
 
 def claims_of(network: Network, check: Check) -> list[Claim]:
     """Every concrete claim a check makes, or a ClaimError located at the check's line."""
     try:
-        return list(_expand(network, check))
+        if check.error is not None:
+            raise check.error
+        with limits.time_limit(limits.BUILD):  # a single SymPy call, where it can be stopped
+            return list(_expand(network, check))
+    except limits.OutOfTime:
+        raise ClaimError(f"building the claim took more than {limits.BUILD:g} CPU seconds",
+                         file=check.file or network.spec.file, line=check.line) from None
     except DeriveError as exc:
         if check.exercise is not None and not exc.message.startswith("answers."):
             exc.message = f"answers.{check.exercise}: {exc.message}"
@@ -117,14 +137,7 @@ def _expand(network: Network, check: Check):
     names, own = Names(network), Vocabulary(network)  # of and wrt: the network's own names
     file = check.file or network.spec.file
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
-    if not check.answered:  # an exercise without an answer: judged as undecided
-        of, wrt = (_quantity(expr.evaluate(n, own), t, k)
-                   for n, t, k in ((of_node, check.of, "of"), (wrt_node, check.wrt, "wrt")))
-        yield Claim(file, check.line, of.name, wrt.name, None,
-                    calculus.derivative(network, of, wrt), "", expect=check.expect,
-                    exercise=check.exercise)
-        return
-    formulas = [check.claim] if check.claim else check.steps
+    formulas = [check.claim] if check.claim else check.steps  # none: no answer given
     bodies = [(f, _located(f, parse_formula)) for f in formulas]
     bound = _bound_names(own)
     variables = list(dict.fromkeys(  # in order of appearance: w_h[m, k] runs m, then k
@@ -140,6 +153,9 @@ def _expand(network: Network, check: Check):
         of = _quantity(expr.evaluate(of_node, own, env), check.of, "of")
         wrt = _quantity(expr.evaluate(wrt_node, own, env), check.wrt, "wrt")
         truth = calculus.derivative(network, of, wrt)
+        if not bodies:  # an exercise without an answer: judged as undecided
+            yield Claim(file, check.line, of.name, wrt.name, None, truth, "", env,
+                        expect=check.expect, exercise=check.exercise)
         for number, (formula, body) in enumerate(bodies, start=1):
             names.usage = usage.of(network, check, of, wrt, last=number == len(bodies))
             claim = _located(formula,

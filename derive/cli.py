@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 
 import click
 from rich.console import Console
 
-from . import api, report, verdicts
+from . import api, feedback, report, verdicts
 from .errors import DeriveError
 from .spec import ASSUMPTIONS
 
@@ -136,6 +137,55 @@ def _judged(specs, wrt, of, claim, latex, assume, budget, network) -> list:
         return api.check_one(api.load(specs[0], network), wrt, text, of, syntax, budget,
                              assume)
     return [r for path in specs for r in api.check(path, budget, network)]
+
+
+@main.command()
+@click.argument("submissions", nargs=-1, required=True, type=click.Path())
+@click.option("--network", required=True, type=click.Path(dir_okay=False),
+              help="The course's network and exercises (the teacher's file).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "gradescope"]),
+              default="text", help="gradescope: the autograder's results.json, for one "
+              "submission.")
+@click.option("--feedback", type=click.Choice(feedback.LEVELS),
+              help="What the feedback shows (default: the network's feedback:, else "
+              "counterexample).")
+@click.option("--budget", callback=_finite, default=verdicts.BUDGET, show_default=True,
+              help="CPU seconds of symbolic work per claim.")
+def grade(submissions, network, fmt, feedback, budget):
+    """Grade submissions (answers files, or folders holding answers.derive.yaml) against
+    a course's network: a score per exercise, partial credit, a total.
+
+    A bad answer or file costs that answer or file; the run always finishes (exit 0).
+    """
+    from . import grading
+
+    if fmt == "gradescope" and len(submissions) != 1:
+        raise click.UsageError("--format gradescope grades one submission (Gradescope runs "
+                               "the autograder once per student)")
+    course = grading.Course(network, budget, feedback)
+    with _progress(len(submissions)) as advance:
+        graded = grading.grade(course, submissions, advance)
+    if fmt == "csv":
+        click.echo(report.grade_csv(graded, course), nl=False)
+    elif fmt == "json":
+        click.echo(report.grade_json(graded, course))
+    elif fmt == "gradescope":
+        click.echo(report.grade_gradescope(graded, course))
+    else:
+        report.grade_text(graded, course, Console())
+
+
+@contextlib.contextmanager
+def _progress(total: int):
+    """A progress bar on stderr, where a person watches it (not in a CI log)."""
+    if total < 2 or not sys.stderr.isatty():
+        yield lambda name: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("grading", total=total)
+        yield lambda name: bar.advance(task)
 
 
 @main.command()

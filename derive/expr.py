@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from . import limits
 from .errors import ClaimError, did_you_mean, echo
 
 MAX_LENGTH = 20_000
@@ -205,11 +206,11 @@ class _Reader:
         if len(node.args) < 2:
             raise ClaimError(f"Sum needs a range: {usage}")
         body = self.read(node.args[0])
-        for limits in reversed(node.args[1:]):
-            if not (isinstance(limits, ast.Tuple) and len(limits.elts) == 3
-                    and isinstance(limits.elts[0], ast.Name)):
+        for bounds in reversed(node.args[1:]):
+            if not (isinstance(bounds, ast.Tuple) and len(bounds.elts) == 3
+                    and isinstance(bounds.elts[0], ast.Name)):
                 raise ClaimError(f"Sum's range must be (index, first, last): {usage}")
-            var, low, high = limits.elts
+            var, low, high = bounds.elts
             body = Node("sum", (body, self.read(low), self.read(high)), value=var.id,
                         column=column)
         return body
@@ -237,6 +238,15 @@ def sigmoid(x):
     return 1 / (1 + sp.exp(-x))
 
 
+def _kronecker(i, j):
+    """KroneckerDelta of indices, which are whole numbers by the time it is built: of
+    quantities it would be 1 on a set no sample point ever hits (w1 = w2)."""
+    if not (i.is_Integer and j.is_Integer):
+        raise ClaimError("KroneckerDelta (and an indicator [i = j]) compares indices, not "
+                         "quantities: its arguments must be whole numbers")
+    return sp.KroneckerDelta(i, j)
+
+
 @dataclass(frozen=True)
 class Function:
     build: object
@@ -252,7 +262,7 @@ FUNCTIONS: dict[str, Function] = {
     "Max": Function(sp.Max, (2, 8)), "max": Function(sp.Max, (2, 8)),
     "Min": Function(sp.Min, (2, 8)), "min": Function(sp.Min, (2, 8)),
     "Heaviside": Function(lambda x, h0=sp.S.Zero: sp.Heaviside(x, h0), (1, 2)),
-    "KroneckerDelta": Function(sp.KroneckerDelta, (2, 2)),
+    "KroneckerDelta": Function(lambda i, j: _kronecker(i, j), (2, 2)),
     "d": Function(None, (2, 2)),  # resolved by the scope: it needs the network
 }
 CONSTANTS = {"pi": sp.pi}
@@ -287,17 +297,23 @@ class Scope:
 
 
 class Work:
-    """Nodes evaluated so far against a limit, shared by a template's instances: aliases
-    that double at each level, or sums inside sums, cannot build a formula for minutes."""
+    """Nodes evaluated so far against a limit, and CPU time against a deadline, shared by
+    a template's instances: aliases that double at each level, sums inside sums, or many
+    slow constructors (Max of many arguments) cannot build a formula for minutes."""
 
-    def __init__(self, limit: int = MAX_CHECK_WORK):
+    def __init__(self, limit: int = MAX_CHECK_WORK, seconds: float | None = None):
         self.limit, self.left = limit, limit
+        self.seconds = limits.BUILD if seconds is None else seconds
+        self.deadline = limits.deadline(self.seconds)
 
     def spend(self, nodes: int) -> None:
         self.left -= nodes
         if self.left < 0:
             raise ClaimError(f"the claim is too large once its aliases and sums are written "
                              f"out for every instance (more than {self.limit:,} terms)")
+        if limits.passed(self.deadline):
+            raise ClaimError(f"building the claim took more than {self.seconds:g} CPU "
+                             f"seconds")
 
 
 @dataclass
@@ -306,6 +322,7 @@ class Evaluator:
     env: dict[str, int] = field(default_factory=dict)
     expanding: set[str] = field(default_factory=set)  # aliases being expanded (cycles)
     sums: dict | None = None  # values of sums, kept across a template's instances
+    work: Work | None = None
     visits: int = 0
 
     def __call__(self, node: Node) -> sp.Expr:
@@ -313,6 +330,8 @@ class Evaluator:
         if self.visits > MAX_EXPANDED:
             raise ClaimError(f"the claim is too large once its aliases and sums are written "
                              f"out (more than {MAX_EXPANDED:,} terms)")
+        if self.work is not None and self.visits % 32 == 0:
+            self.work.spend(32)
         return getattr(self, "_" + node.kind)(node)
 
     def _num(self, node):
@@ -420,7 +439,7 @@ class Evaluator:
 
     def _indicator(self, node):
         left, right = (self(a) for a in node.args)
-        return sp.KroneckerDelta(left, right)
+        return _kronecker(left, right)
 
     def _sum(self, node):
         """A sum depends on few of a template's indices (Σ_m delta_o[m] w_o[m, j] on j
@@ -432,7 +451,9 @@ class Evaluator:
         names, values = self.sums[id(node)]
         if names is None:
             return self._terms(node)
-        key = tuple(self.env.get(name) for name in names)
+        # Under the rules of what an answer may use (usage.py), a sum made for one line or
+        # instance is no value for another: they differ in what they may use.
+        key = (getattr(self.scope, "usage", None), *(self.env.get(name) for name in names))
         if key not in values:
             values[key] = self._terms(node)
         return values[key]
@@ -543,11 +564,11 @@ def evaluate(node: Node, scope: Scope, env: dict[str, int] | None = None,
     """Build the SymPy expression of an IR tree; `env` binds template index variables,
     `sums` (a dict kept across calls on the same tree) remembers sums made before, and
     `work` bounds the nodes that calls sharing it may evaluate."""
-    evaluator = Evaluator(scope, dict(env or {}), sums=sums)
+    evaluator = Evaluator(scope, dict(env or {}), sums=sums, work=work)
     try:
-        return evaluator(node)
+        value = evaluator(node)
     except RecursionError:
         raise ClaimError("the formula is nested too deeply") from None
-    finally:
-        if work is not None:
-            work.spend(evaluator.visits)
+    if work is not None:
+        work.spend(evaluator.visits % 32)
+    return value

@@ -19,6 +19,7 @@ from .errors import ClaimError, echo
 from .expr import Node
 
 COMMANDS = {r"\frac", r"\partial", r"\sum", r"\cdot", r"\times", r"\left", r"\right",
+            r"\text",
             r"\exp", r"\log", r"\ln", r"\sigma", r"\tanh", r"\sqrt", r"\delta", r"\mathbb",
             r"\mathrm", r"\quad", r"\qquad", r"\pi", r"\max", r"\min", r"\theta",
             r"\operatorname"}
@@ -62,6 +63,7 @@ GRAMMAR = r"""
          | EXTREMUM "(" sum ("," sum)+ ")"                     -> extremum
          | THETA "(" sum ("," sum)? ")"                        -> heaviside
          | LEFTBAR sum RIGHTBAR                                -> absolute
+         | _LEFTBRACKET sum _RIGHTBRACKET
          | PI                                                  -> pi
          | NUMBER "_" "{" sum "=" sum "}"                      -> indicator_one
          | MATHBB "{" NUMBER "}" "_" "{" sum "=" sum "}"       -> indicator_bb
@@ -78,6 +80,8 @@ GRAMMAR = r"""
     PI: "\\pi"
     LEFTBAR.2: "\\left|"
     RIGHTBAR.2: "\\right|"
+    _LEFTBRACKET.2: "\\left["
+    _RIGHTBRACKET.2: "\\right]"
     MULOP: "\\cdot" | "\\times" | "*"
     FUNC: "\\exp" | "\\log" | "\\ln" | "\\sigma" | "\\tanh"
     FRAC: "\\frac"
@@ -86,7 +90,7 @@ GRAMMAR = r"""
     SUM: "\\sum"
     DELTA: "\\delta"
     MATHBB: "\\mathbb"
-    MATHRM: "\\mathrm"
+    MATHRM: "\\mathrm" | "\\text"
     NAME: /[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*/
     NUMBER: /[0-9]+(\.[0-9]+)?/
     SPACE: /\\[,;! ]/ | "\\quad" | "\\qquad" | "\\left" | "\\right" | "~"
@@ -113,6 +117,7 @@ def parse(text: str) -> Node:
         raise ClaimError(f"the claim is too long ({len(text):,} characters; "
                          f"the limit is {expr.MAX_LENGTH:,})")
     _check_commands_and_nesting(text)
+    text = re.sub(r"\{\s*\}", lambda m: " " * len(m.group()), text)  # \cdot{}: an empty group
     try:
         tree = _parser().parse(text)
         return _ToIR(text).transform(tree)

@@ -17,6 +17,8 @@ BUDGET = 10.0  # CPU seconds of symbolic work per claim
 SCREEN = 20.0  # CPU seconds per claim past the proof's budget (numbers, hints) before the
 # worker judging it is killed (isolation.py)
 FILE = 300.0  # CPU seconds for all the claims of one file; later claims are undecided
+BUILD = 10.0  # CPU seconds to build the formulas of one check (all its instances), before
+# any judging: SymPy's constructors (Max, Abs, ...) can be slow on what a student writes
 AGAIN = 0.05  # CPU seconds before the timer fires again, if its exception was swallowed
 
 

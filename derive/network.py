@@ -8,6 +8,7 @@ Every quantity keeps its local partial derivatives, so the chain rule is one gen
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -67,6 +68,14 @@ class Network:
             self._build()
         except SpecError as exc:
             raise exc.located(spec.file) from None
+
+    def reading(self, spec: Spec) -> Network:
+        """This network read with another spec's checks and aliases (a student's answers
+        to its exercises), sharing its quantities and caches: a class's submissions are
+        read against one network, built once."""
+        view = copy.copy(self)
+        view.spec = spec
+        return view
 
     def _build(self) -> None:
         spec = self.spec

@@ -2,19 +2,22 @@
 
 Collects files matching the `derive_files` ini patterns (default `*.derive.yaml`). Each
 claim instance is one item (`mazur.derive.yaml::w1[step 3]`, `::w_o[j=1,k=2]`); a failing
-item shows the verdict, the counterexample, the hint and the YAML line. `derive_network`
-pins the network that answers files must use. Items are independent, so pytest-xdist can
-spread them over workers.
+item shows the verdict, the counterexample, the hint and the YAML line. A file or an answer
+that cannot be read is a failing item of its own, so it costs only itself. `derive_network`
+pins the network that answers files must use: it is built once per session and one worker
+judges every file against it. `derive_budget` and `derive_feedback` set the budget and the
+feedback level. Items are independent, so pytest-xdist can spread them over workers.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 from pathlib import Path
 
 import pytest
 
-from . import api, claims, isolation
+from . import api, claims, feedback, grading, isolation, verdicts
 from .errors import DeriveError
 
 
@@ -23,6 +26,10 @@ def pytest_addoption(parser):
                   type="args", default=["*.derive.yaml"])
     parser.addini("derive_network", "the course's network file that answers files must use",
                   default="")
+    parser.addini("derive_budget", "CPU seconds of symbolic work per claim",
+                  default=str(verdicts.BUDGET))
+    parser.addini("derive_feedback", "what a failure shows: " + ", ".join(feedback.LEVELS)
+                  + " (default: the network's feedback:)", default="")
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -34,33 +41,108 @@ def pytest_collect_file(file_path: Path, parent):
 
 class SpecFile(pytest.File):
     def collect(self):
-        pinned = self.config.getini("derive_network")
-        network_file = Path(self.config.rootpath, pinned) if pinned else None
         try:
-            network = api.load(self.path, network_file)
-            groups = claims.every_check(network)
+            network, judge = self._read()
+            checks = list(claims.each_check(network))
         except DeriveError as exc:
             # A failing item, not a collection error: one bad submission must not stop
             # the session (pytest stops at collection errors) nor pass unnoticed.
-            yield InvalidFile.from_parent(self, name="invalid", error=str(exc))
+            yield Invalid.from_parent(self, name="invalid", error=str(exc))
             return
-        judge = _judge(self.config, network)
         seen: set[str] = set()
-        for check, group in groups:
+        for check, group, error in checks:
+            if error is not None:  # this answer alone fails; the others run
+                name = check.exercise or check.wrt
+                yield Invalid.from_parent(self, name=_unique(name, check.line, seen),
+                                          error=str(error))
+                continue
             for claim in group:
-                name = _name(check.wrt, claim)
-                if name in seen:
-                    name = f"{name}@{claim.line}"
-                seen.add(name)
-                yield ClaimItem.from_parent(self, name=name, network=network, group=group,
-                                            claim=claim, judge=judge)
+                yield ClaimItem.from_parent(self, name=_unique(_name(check.wrt, claim),
+                                                               claim.line, seen),
+                                            network=network, group=group, claim=claim,
+                                            judge=judge)
+
+    def _read(self):
+        """The file's network and the worker that judges it. Under a pin every file is
+        read against one course, built once per session and judged by one worker."""
+        config, pinned = self.config, self.config.getini("derive_network")
+        if pinned:
+            course, judge = _course(config, Path(config.rootpath, pinned))
+            return course.read(self.path), judge
+        network = api.load(self.path, tolerant=True)
+        level = _level(config)
+        if level:
+            network.spec.feedback = level
+        judge = isolation.Judge(network, _budget(config))
+        config.stash.setdefault(_JUDGES, []).append(judge)
+        return network, judge
+
+
+def _unique(name: str, line: int | None, seen: set[str]) -> str:
+    if name in seen:
+        name = f"{name}@{line}"
+    seen.add(name)
+    return name
+
+
+_JUDGES = pytest.StashKey[list]()
+_COURSES = pytest.StashKey[dict]()
+
+
+def _course(config, path: Path):
+    courses = config.stash.setdefault(_COURSES, {})
+    if path not in courses:
+        try:
+            course = grading.Course(path, _budget(config), _level(config) or None)
+        except DeriveError as exc:
+            courses[path] = exc
+        else:
+            judge = course.judge()
+            config.stash.setdefault(_JUDGES, []).append(judge)
+            courses[path] = (course, judge)
+    if isinstance(courses[path], DeriveError):
+        raise courses[path]
+    return courses[path]
+
+
+def _budget(config) -> float:
+    text = config.getini("derive_budget")
+    try:
+        budget = float(text)
+    except ValueError:
+        budget = math.nan
+    if not math.isfinite(budget) or budget < 0:
+        raise pytest.UsageError(f"derive_budget: expected CPU seconds, got {text!r}")
+    return budget
+
+
+def _level(config) -> str:
+    level = config.getini("derive_feedback")
+    if level and level not in feedback.LEVELS:
+        raise pytest.UsageError(f"derive_feedback: expected one of "
+                                f"{', '.join(feedback.LEVELS)}, got {level!r}")
+    return level
+
+
+def pytest_sessionfinish(session):
+    for judge in session.config.stash.get(_JUDGES, []):
+        judge.close()
 
 
 class ClaimFailed(Exception):
-    """A claim did not meet its expect, or its file is not valid."""
+    """A claim did not meet its expect, or its file or answer is not valid."""
 
 
-class InvalidFile(pytest.Item):
+class _Item(pytest.Item):
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, ClaimFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class Invalid(_Item):
+    """A file, or one answer, that could not be read: it fails with the reason."""
+
     def __init__(self, *, error: str, **kwargs):
         super().__init__(**kwargs)
         self.error = error
@@ -68,15 +150,11 @@ class InvalidFile(pytest.Item):
     def runtest(self):
         raise ClaimFailed(self.error)
 
-    def repr_failure(self, excinfo):
-        return str(excinfo.value) if isinstance(excinfo.value, ClaimFailed) else \
-            super().repr_failure(excinfo)
-
     def reportinfo(self):
-        return self.path, 0, self.name
+        return self.path, 0, _heading(self)
 
 
-class ClaimItem(pytest.Item):
+class ClaimItem(_Item):
     def __init__(self, *, network, group, claim, judge, **kwargs):
         super().__init__(**kwargs)
         self.network, self.group, self.claim, self.judge = network, group, claim, judge
@@ -87,33 +165,18 @@ class ClaimItem(pytest.Item):
         key = ("pytest", id(self.group))
         if key not in self.network.cache:
             self.network.cache[key] = api.check_claims(self.network, self.group,
-                                                       judge=self.judge)
+                                                       self.judge.budget, judge=self.judge)
         result = next(r for r in self.network.cache[key] if r.claim is self.claim)
         if not result.ok:
             raise ClaimFailed("\n".join(result.explain()))
 
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, ClaimFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
     def reportinfo(self):
-        return self.path, (self.claim.line or 1) - 1, self.name
+        return self.path, (self.claim.line or 1) - 1, _heading(self)
 
 
-_JUDGES = pytest.StashKey[list]()
-
-
-def _judge(config, network) -> isolation.Judge:
-    """One worker per file, for all its items; closed when the session ends."""
-    judge = isolation.Judge(network)
-    config.stash.setdefault(_JUDGES, []).append(judge)
-    return judge
-
-
-def pytest_sessionfinish(session):
-    for judge in session.config.stash.get(_JUDGES, []):
-        judge.close()
+def _heading(item) -> str:
+    """`output_bias in submissions/s01/answers.derive.yaml`: which submission failed."""
+    return f"{item.name} in {item.nodeid.split('::')[0]}"
 
 
 def _name(asked: str, claim: claims.Claim) -> str:

@@ -266,3 +266,78 @@ def _github(text: str, property_value: bool = False) -> str:
     if property_value:  # a file name: nothing in it is ours, nothing may break the line
         return printable(text).replace("%", "%25").replace(":", "%3A").replace(",", "%2C")
     return "%0A".join(printable(part).replace("%", "%25") for part in text.split("\n"))
+
+
+# --- grades -------------------------------------------------------------------------------
+
+def _points(x: float) -> str:
+    return f"{x:g}" if x == int(x) else f"{x:.2f}"
+
+
+def grade_text(graded: list, course, console: Console) -> None:
+    exercises = course.spec.exercises
+    ids = [printable(e.id) for e in exercises]
+    names = max([len(printable(g.submission)) for g in graded] + [10])
+    numbered = names + sum(len(i) + 3 for i in ids) + 14 > console.width
+    headers = [f"#{k}" for k in range(1, len(ids) + 1)] if numbered else ids
+    table = Table("submission", *(escape(h) for h in headers), "total",
+                  title=escape(printable(course.spec.name or str(course.path))),
+                  title_justify="left")
+    table.columns[0].overflow = "fold"
+    for g in graded:
+        cells = [f"[red]{_points(m.score)}[/]" if not m.full else _points(m.score)
+                 for m in g.marks]
+        table.add_row(escape(printable(g.submission)), *cells,
+                      f"{_points(g.total)}/{_points(course.max)}")
+    console.print(table)
+    if numbered:
+        console.print("  ".join(f"#{k} {escape(i)} ({_points(e.points)})"
+                                for k, (i, e) in enumerate(zip(ids, exercises), start=1)))
+    for g in graded:
+        if g.problem:
+            console.print(f"[red]✗[/] {escape(g.problem)}")
+    full = sum(g.total == course.max for g in graded)
+    console.print(f"{len(graded)} submissions: {full} with full marks")
+
+
+def grade_csv(graded: list, course) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["submission", *(e.id for e in course.spec.exercises), "total",
+                     "problem"])
+    for g in graded:
+        writer.writerow([_cell(g.submission), *(_points(m.score) for m in g.marks),
+                         _points(g.total), _cell(g.problem or "")])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run: no leading =, +, -, @."""
+    text = printable(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def grade_json(graded: list, course) -> str:
+    return _json({
+        "network": str(course.path), "max": course.max,
+        "exercises": [{"id": e.id, "points": e.points} for e in course.spec.exercises],
+        "submissions": [{"submission": g.submission, "total": g.total, "problem": g.problem,
+                         "exercises": {m.exercise: {"score": m.score, "max": m.points,
+                                                    "feedback": m.feedback}
+                                       for m in g.marks}} for g in graded]})
+
+
+def grade_gradescope(graded, course) -> str:
+    """Gradescope's autograder results.json, for the one submission it runs on."""
+    [g] = graded
+    tests = [{"name": m.exercise, "score": m.score, "max_score": m.points,
+              "status": "passed" if m.full else "failed",
+              "output": "\n".join(m.feedback) if m.feedback else
+              ("correct" if m.full else "")} for m in g.marks]
+    result = {"score": g.total, "tests": tests}
+    if g.problem:
+        result["output"] = g.problem
+    return _json(result)

@@ -11,7 +11,7 @@ from pathlib import Path
 import sympy as sp
 
 from . import activations, expr, feedback, files, losses, safeyaml
-from .errors import SpecError, did_you_mean, echo
+from .errors import DeriveError, SpecError, did_you_mean, echo
 from .safeyaml import line_of
 
 MAX_UNITS = 1024
@@ -72,6 +72,7 @@ class Check:
     exercise: str | None = None  # the teacher's id, for a check made from an answer
     use: tuple[str, ...] | None = None  # what the answer may be written in (usage.py)
     restricted: bool = False  # a student's answer: never d(...) or the asked quantity
+    error: DeriveError | None = None  # the answer could not be read (answers.py)
 
     @property
     def answered(self) -> bool:

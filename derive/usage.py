@@ -45,9 +45,13 @@ class Usage:
         if self.names is not None and name not in self.names:
             raise ClaimError(f"{name} is not allowed in this answer{self._allowed()}")
 
-    def admit_derivative(self, of: sp.Basic, wrt: sp.Basic) -> None:
-        if (of, wrt) == self.asked:
-            raise ClaimError(f"d({of}, {wrt}) is the derivative this answer is asked for: "
+    def admit_derivative(self, network: Network, of: sp.Basic, wrt: sp.Basic) -> None:
+        asked_of, asked_wrt = self.asked
+        if wrt == asked_wrt and _restates(network, of, asked_of):
+            raise ClaimError(f"d({asked_of}, {asked_wrt}) is the derivative this answer is "
+                             f"asked for: derive it (d({echo(str(of), 40)}, {wrt}) restates "
+                             f"it)" if of != asked_of else
+                             f"d({of}, {wrt}) is the derivative this answer is asked for: "
                              f"derive it")
         if not self.derivatives:
             raise ClaimError(f"d(...) is not allowed in this answer: write the derivative "
@@ -57,6 +61,17 @@ class Usage:
         if self.listed is None:
             return ""
         return f" (it may use: {echo(', '.join(self.listed), 120)})"
+
+
+def _restates(network: Network, of: sp.Basic, asked_of: sp.Symbol) -> bool:
+    """Is d(of, .) the asked derivative in other words? When `of` is built on the asked
+    quantity (2*E_total), or on the loss's own terms when the loss is asked (E_o1 + E_o2)."""
+    used = of.free_symbols
+    if asked_of in used:
+        return True
+    return asked_of == network.loss.symbol and any(
+        network.quantity_of(s) is not None and network.quantity_of(s).kind == "loss"
+        for s in used)
 
 
 def of(network: Network, check, of_symbol: sp.Symbol, wrt_symbol: sp.Symbol,

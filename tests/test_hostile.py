@@ -187,8 +187,8 @@ SPEC_FILES = [
      "aliases: 'out_h1' would shadow the network's out_h1"),
     ("inputs: 2\nlayers: [{name: h, units: 1}]\nchecks:\n" + "  - {wrt: b_h1, claim: '1'}\n"
      * 501, 3, "checks: too many (501"),
-    ("network: network.yaml\nanswers: {}\n", 1, "network: 'network.yaml' is not a valid "
-     "network file"),
+    ("network: network.yaml\nanswers: {}\n", 1, "network: 'network.yaml': cannot read the "
+     "file: No such file or directory"),
     ("network: spec.yaml\nanswers: {}\n", 1, "network: names this answers file itself"),
     ("network: /dev/zero\nanswers: {}\n", 1, "is an absolute path"),
     ("network: ../../etc/passwd\nanswers: {}\n", 1, "leads outside the submission's folder"),

@@ -310,3 +310,53 @@ def test_a_title_is_drawn_as_text_never_as_mathtext(tmp_path):
     result = CliRunner().invoke(main, ["draw", str(path), "-o", str(tmp_path / "a.png")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "a.png").stat().st_size > 0
+
+
+# --- found by review ----------------------------------------------------------------------
+
+def test_a_sum_made_for_one_line_is_not_reused_under_another_line_s_rules(course):
+    """A Sum's value was kept for the whole check: made in step 1, where d(...) is allowed,
+    it came back in the last line without passing the rules."""
+    path = submit(course, "aliases:\n  W5: Sum(d(2*E_total, w5), (m, 1, 1))/2\nanswers:\n"
+                  "  output_weight: {steps: [W5, W5]}\n")
+    refused(grade(path), "is the derivative this answer is asked for")
+    path = submit(course, "aliases:\n  G: Sum(d(E_total, out_o1), (m, 1, 1))\nanswers:\n"
+                  "  output_weight: {steps: ['G*d(out_o1, w5)', 'G*d(out_o1, w5)']}\n")
+    refused(grade(path), "d(...) is not allowed in this answer")
+
+
+@pytest.mark.parametrize("restated", ["d(2*E_total, w1)/2", "d(E_o1 + E_o2, w1)",
+                                      "d(E_total + out_h1, w1) - d(out_h1, w1)"])
+def test_the_asked_derivative_in_other_words_is_refused_too(course, restated):
+    path = submit(course, f"answers:\n  hidden_weight:\n    steps:\n      - {restated}\n"
+                  f"      - delta_h1*i1\n")
+    refused(grade(path), "d(E_total, w1) is the derivative this answer is asked for")
+    network = course / "course" / "network.yaml"
+    network.write_text(network.read_text().replace(
+        "    wrt: w1\n", "    wrt: w1\n    use: [d, loss, out, weight, input, target]\n"))
+    refused(grade(submit(course, f"answers:\n  hidden_weight: '{restated}'\n")),
+            "d(E_total, w1) is the derivative")
+
+
+def test_building_a_claim_is_bounded_in_time(course, monkeypatch):
+    from derive import limits
+    monkeypatch.setattr(limits, "BUILD", 0.5)
+    slow = "Sum(Max(k*w1, k*w2, k*w3, k*w4, k*w5, k*w6, k*w7, k*w8), (k, 1, 3000))"
+    path = submit(course, f"answers:\n  output_weight: delta_o1*out_h1 + 0*{slow}\n")
+    refused(grade(path), "building the claim took more than 0.5 CPU seconds")
+
+
+def test_kronecker_delta_compares_indices_only(course):
+    path = submit(course, "answers:\n  output_weight: delta_o1*out_h1 + KroneckerDelta(w1, w2)\n")
+    refused(grade(path), "KroneckerDelta (and an indicator [i = j]) compares indices")
+
+
+@pytest.mark.parametrize("answer", [
+    "{latex: '\\delta_{o1}\\cdot{}out_{h1}'}",
+    "{latex: '\\delta_{o1} \\text{out}_{h1}'}",
+    "{latex: '(out_{o1} - target_{o1}) out_{o1}\\left[1 - out_{o1}\\right] out_{h1}'}",
+])
+def test_honest_latex_found_refused_by_review_now_reads(course, answer):
+    checks = json.loads(grade(submit(course, f"answers:\n  output_weight: {answer}\n"))
+                        .output)["checks"]
+    assert [c["verdict"] for c in checks if c["exercise"] == "output_weight"] == ["correct"]
