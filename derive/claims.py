@@ -133,12 +133,32 @@ def claims_of(network: Network, check: Check) -> list[Claim]:
         raise exc.located(check.file or network.spec.file, check.line) from None
 
 
-def _expand(network: Network, check: Check):
-    names, own = Names(network), Vocabulary(network)  # of and wrt: the network's own names
-    file = check.file or network.spec.file
+@dataclass(frozen=True)
+class Planned:
+    """What one claim of a check will be, known before any formula is read: the pytest
+    plugin names its items from these, and builds the claims only when they run."""
+
+    of: str
+    wrt: str
+    index: dict
+    step: int | None
+    line: int | None
+    exercise: str | None
+
+
+def plan(network: Network, check: Check) -> list[Planned]:
+    """The claims `claims_of` would make, in its order, without building one."""
+    steps = [None] if not check.steps else list(range(1, len(check.steps) + 1))
+    lines = [f.line for f in check.steps] or [check.claim.line if check.claim else check.line]
+    return [Planned(of.name, wrt.name, env, step, line, check.exercise)
+            for env, of, wrt in _instances(network, check)
+            for step, line in zip(steps, lines)]
+
+
+def _instances(network: Network, check: Check):
+    """(index values, of, wrt) for each instance of a check, in the template's order."""
+    own = Vocabulary(network)  # of and wrt: the network's own names, never aliases
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
-    formulas = [check.claim] if check.claim else check.steps  # none: no answer given
-    bodies = [(f, _located(f, parse_formula)) for f in formulas]
     bound = _bound_names(own)
     variables = list(dict.fromkeys(  # in order of appearance: w_h[m, k] runs m, then k
         arg.value for node in (of_node, wrt_node) if node.kind == "family"
@@ -146,12 +166,20 @@ def _expand(network: Network, check: Check):
     ranges = [_range_of(var, [of_node, wrt_node], own) for var in variables]
     if sp.prod([len(r) for r in ranges]) > MAX_INSTANCES:
         raise ClaimError(f"the template has too many instances (more than {MAX_INSTANCES:,})")
-    sums: dict = {}
-    work = expr.Work()
     for values in itertools.product(*ranges):
         env = dict(zip(variables, values))
-        of = _quantity(expr.evaluate(of_node, own, env), check.of, "of")
-        wrt = _quantity(expr.evaluate(wrt_node, own, env), check.wrt, "wrt")
+        yield (env, _quantity(expr.evaluate(of_node, own, env), check.of, "of"),
+               _quantity(expr.evaluate(wrt_node, own, env), check.wrt, "wrt"))
+
+
+def _expand(network: Network, check: Check):
+    names = Names(network)
+    file = check.file or network.spec.file
+    formulas = [check.claim] if check.claim else check.steps  # none: no answer given
+    bodies = [(f, _located(f, parse_formula)) for f in formulas]
+    sums: dict = {}
+    work = expr.Work()
+    for env, of, wrt in _instances(network, check):
         truth = calculus.derivative(network, of, wrt)
         if not bodies:  # an exercise without an answer: judged as undecided
             yield Claim(file, check.line, of.name, wrt.name, None, truth, "", env,
@@ -164,7 +192,7 @@ def _expand(network: Network, check: Check):
             step = number if check.steps else None
             yield Claim(file, formula.line, of.name, wrt.name, claim, truth,
                         formula.text, env, step, check.expect, check.assume, check.exercise,
-                        (id(check), formula.line, step) if variables else None)
+                        (id(check), formula.line, step) if env else None)
 
 
 def _located(formula: Formula, action):

@@ -41,26 +41,37 @@ def pytest_collect_file(file_path: Path, parent):
 
 class SpecFile(pytest.File):
     def collect(self):
+        # Collecting only plans the items (claims.plan): xdist collects every file in every
+        # worker, so the formulas are built where the items run, once per check.
         try:
             network, judge = self._read()
-            checks = list(claims.each_check(network))
         except DeriveError as exc:
             # A failing item, not a collection error: one bad submission must not stop
             # the session (pytest stops at collection errors) nor pass unnoticed.
             yield Invalid.from_parent(self, name="invalid", error=str(exc))
             return
         seen: set[str] = set()
-        for check, group, error in checks:
-            if error is not None:  # this answer alone fails; the others run
-                name = check.exercise or check.wrt
-                yield Invalid.from_parent(self, name=_unique(name, check.line, seen),
-                                          error=str(error))
+        total = 0
+        for check in network.spec.checks:
+            try:
+                planned = claims.plan(network, check)
+                total += len(planned)
+                if total > claims.MAX_FILE_CLAIMS:
+                    yield Invalid.from_parent(self, name="invalid", error=str(DeriveError(
+                        f"the checks of this file make too many claims (more than "
+                        f"{claims.MAX_FILE_CLAIMS:,})", file=str(self.path), line=check.line)))
+                    return
+            except DeriveError as exc:  # this check alone fails; the others run
+                exc = exc.located(check.file or network.spec.file, check.line)
+                yield Invalid.from_parent(self, name=_unique(check.exercise or check.wrt,
+                                                             check.line, seen),
+                                          error=str(exc))
                 continue
-            for claim in group:
+            for position, claim in enumerate(planned):
                 yield ClaimItem.from_parent(self, name=_unique(_name(check.wrt, claim),
                                                                claim.line, seen),
-                                            network=network, group=group, claim=claim,
-                                            judge=judge)
+                                            network=network, check=check, line=claim.line,
+                                            position=position, judge=judge)
 
     def _read(self):
         """The file's network and the worker that judges it. Under a pin every file is
@@ -155,23 +166,33 @@ class Invalid(_Item):
 
 
 class ClaimItem(_Item):
-    def __init__(self, *, network, group, claim, judge, **kwargs):
+    def __init__(self, *, network, check, line, position, judge, **kwargs):
         super().__init__(**kwargs)
-        self.network, self.group, self.claim, self.judge = network, group, claim, judge
+        self.network, self.check, self.line, self.position = network, check, line, position
+        self.judge = judge
 
     def runtest(self):
-        # A check's claims are judged together, once for all its items: a steps chain so
-        # that the first wrong step can be named, a template so that its orbits are shared.
-        key = ("pytest", id(self.group))
+        # A check's claims are built and judged together, once for all its items: a steps
+        # chain so that the first wrong step can be named, a template so that its orbits
+        # are shared. A check whose answer cannot be read fails in each of its items.
+        key = ("pytest", id(self.check))
         if key not in self.network.cache:
-            self.network.cache[key] = api.check_claims(self.network, self.group,
-                                                       self.judge.budget, judge=self.judge)
-        result = next(r for r in self.network.cache[key] if r.claim is self.claim)
+            try:
+                group = claims.claims_of(self.network, self.check)
+                self.network.cache[key] = api.check_claims(self.network, group,
+                                                           self.judge.budget,
+                                                           judge=self.judge)
+            except DeriveError as exc:
+                self.network.cache[key] = exc
+        found = self.network.cache[key]
+        if isinstance(found, DeriveError):
+            raise ClaimFailed(str(found))
+        result = found[self.position]
         if not result.ok:
             raise ClaimFailed("\n".join(result.explain()))
 
     def reportinfo(self):
-        return self.path, (self.claim.line or 1) - 1, _heading(self)
+        return self.path, (self.line or 1) - 1, _heading(self)
 
 
 def _heading(item) -> str:
@@ -179,7 +200,7 @@ def _heading(item) -> str:
     return f"{item.name} in {item.nodeid.split('::')[0]}"
 
 
-def _name(asked: str, claim: claims.Claim) -> str:
+def _name(asked: str, claim: claims.Planned) -> str:
     """w5, w_o[j=1,k=2] (a template keeps its family name), w1[step 3], ex1, d(out_h1,net_h2)."""
     wrt = asked.split("[")[0].strip() if claim.index else claim.wrt
     base = claim.exercise or (wrt if claim.of == "E_total" else f"d({claim.of},{wrt})")

@@ -279,6 +279,15 @@ def test_an_undefined_custom_activation_is_refused(tmp_path, custom):
 @pytest.mark.parametrize("text, phrase", [
     ('aliases: {"\\udc80": w5}\nanswers: {}', "is not a valid alias name"),
     ('answers: {"\\udc80": w5}', "answers: no exercise '\\udc80'"),
+])
+def test_a_lone_surrogate_gets_one_clean_line(course, text, phrase):
+    """libyaml refuses the escape itself; PyYAML's own parser lets it through to derive."""
+    result = grade(submit(course, text + "\n"))
+    assert result.exit_code == 2 and len(result.output.splitlines()) == 1
+    assert phrase in result.output or "invalid Unicode character escape" in result.output
+
+
+@pytest.mark.parametrize("text, phrase", [
     ("answers: {output_weight: 9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9_9*w5}", "number too long"),
     ("answers: {output_weight: 2delta_o1*out_h1}", "write 2*delta_o1"),
     ("answers: {output_weight: {latex: '\u0663 w_5'}}", "unexpected"),
