@@ -53,7 +53,8 @@ def submission(path: str | Path, course: Spec, pinned: str | Path) -> Spec:
 
 
 def first_error(spec: Spec) -> SpecError | None:
-    return next((check.error for check in spec.checks if check.error is not None), None)
+    errors = [*spec.problems, *(check.error for check in spec.checks)]
+    return next((error for error in errors if error is not None), None)
 
 
 def _checked(spec: Spec, tolerant: bool) -> Spec:
@@ -102,12 +103,13 @@ def _against(reader: specs.Reader, top: dict, course: Spec) -> Spec:
         raise reader.fail(at("answers"), "answers: expected a mapping of exercise ids to "
                           "formulas")
     spec = replace(course, checks=[], aliases=dict(course.aliases),
-                   alias_places=dict(course.alias_places))
+                   alias_places=dict(course.alias_places), problems=[])
     ids = [exercise.id for exercise in spec.exercises]
-    for key in answers:
+    for key in answers:  # each costs nothing but itself (a grader reports it)
         if key not in ids:
             hint = did_you_mean(key, ids, n=1) or f" (exercises: {echo(', '.join(ids))})"
-            raise reader.fail(line_of(answers, key), f"answers: no exercise '{echo(key)}'{hint}")
+            spec.problems.append(reader.fail(line_of(answers, key), f"answers: no exercise "
+                                             f"'{echo(key)}'{hint}"))
     if top.get("aliases") is not None:
         spec.aliases = _merged(reader, spec, top["aliases"], at("aliases"))
     for exercise in spec.exercises:

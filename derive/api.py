@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import sympy as sp
@@ -111,6 +112,8 @@ class Result:
 
     @property
     def verdict(self) -> verdicts.Verdict:
+        if self.claim.claim is None:  # "no answer given" says nothing of the truth
+            return self.judged
         return feedback.shown(self.judged, self.feedback)
 
     @property
@@ -191,13 +194,19 @@ def check_claims(network: Network, items: list[claims.Claim],
         context = contextlib.nullcontext(judge)
     else:
         context = isolation.Judge(network, budget) if isolated else contextlib.nullcontext()
-    with context as one:
+    with context as worker:
+        one = None if worker is None else partial(worker, file=items[0].file if items else None)
         judged = iter(templates.judge(network, answered, budget, one))
-        level = network.spec.feedback
+        level = feedback.level(network.spec.feedback, course(network))
         results = [Result(c, next(judged) if c.claim is not None else verdicts.unanswered(),
-                          feedback.level(level, c.exercise is not None)) for c in items]
+                          level) for c in items]
     _first_wrong_step(results)
     return results
+
+
+def course(network: Network) -> bool:
+    """A course's network (it has exercises): what is said of a claim is said to a student."""
+    return bool(network.spec.exercises)
 
 
 def _first_wrong_step(results: list[Result]) -> None:
@@ -224,8 +233,9 @@ def check(source: str | Path | dict, budget: float = verdicts.BUDGET,
 def check_one(network: Network, wrt: str, claim: str, of: str = "E_total",
               syntax: str = "sympy", budget: float = verdicts.BUDGET,
               assume: str | None = None, isolated: bool = True) -> list[Result]:
-    """Judge one claim given as text, e.g. from the command line."""
-    items = claims.one_claim(network, wrt, claim, of, syntax, assume)
+    """Judge one claim given as text, e.g. from the command line (against a course's
+    network, under the rules of an answer: no restating the question)."""
+    items = claims.one_claim(network, wrt, claim, of, syntax, assume, restricted=course(network))
     return check_claims(network, items, budget, isolated)
 
 

@@ -203,12 +203,14 @@ def _located(formula: Formula, action):
 
 
 def one_claim(network: Network, wrt: str, text: str, of: str = "E_total",
-              syntax: str = "sympy", assume: str | None = None) -> list[Claim]:
+              syntax: str = "sympy", assume: str | None = None,
+              restricted: bool = False) -> list[Claim]:
     """A claim from the command line (`derive check SPEC --wrt NAME --claim TEXT`)."""
     if assume is not None and assume not in ASSUMPTIONS:
         raise ClaimError(f"unknown assumption '{echo(assume)}' (known: "
                          f"{', '.join(sorted(ASSUMPTIONS))})")
-    check = Check(wrt=wrt, of=of, claim=Formula(text, syntax, None), assume=assume)
+    check = Check(wrt=wrt, of=of, claim=Formula(text, syntax, None), assume=assume,
+                  restricted=restricted)
     return claims_of(network, check)
 
 

@@ -13,6 +13,7 @@ padding a chain with lines that hold earns nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from .network import Network
 
 ANSWERS_FILE = "answers.derive.yaml"
 MAX_FEEDBACK = 40  # lines of feedback kept per exercise
+DIGITS = 6  # scores are rounded to this many decimals: 3 * (0.4 / 3) is 0.4
 
 
 @dataclass
@@ -34,23 +36,32 @@ class Mark:
     points: float
     score: float = 0.0
     feedback: list[str] = field(default_factory=list)
+    problem: str | None = None  # the answer could not be read
 
     @property
     def full(self) -> bool:
-        return self.score == self.points
+        return math.isclose(self.score, self.points)
 
 
 @dataclass
 class Graded:
-    """One submission: a mark per exercise, and the problem that cost the whole file."""
+    """One submission: a mark per exercise, the problem that cost the whole file, and the
+    problems that cost nothing but themselves (an answer to no exercise)."""
 
     submission: str
     marks: list[Mark]
     problem: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> float:
-        return sum(mark.score for mark in self.marks)
+        return round(sum(mark.score for mark in self.marks), DIGITS)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem, in words, for a person reading the grades."""
+        found = [self.problem] if self.problem else []
+        return found + self.notes + [m.problem for m in self.marks if m.problem]
 
 
 class Course:
@@ -95,11 +106,13 @@ class Course:
         for check, group, error in checks:
             mark = marks[check.exercise]
             if error is not None:
-                mark.feedback = [printable(str(error))]
+                mark.problem = printable(str(error))
+                mark.feedback = [mark.problem]
                 continue
             results = api.check_claims(network, group, self.budget, judge=judge)
             _score(mark, results)
-        return Graded(str(path), list(marks.values()))
+        return Graded(str(path), list(marks.values()),
+                      notes=[printable(str(p)) for p in network.spec.problems])
 
 
 def _score(mark: Mark, results: list[api.Result]) -> None:
@@ -108,7 +121,7 @@ def _score(mark: Mark, results: list[api.Result]) -> None:
     for result in results:  # steps come in order, so the last one of an instance stays
         last[tuple(result.claim.index.items())] = result
     met = sum(result.ok for result in last.values())
-    mark.score = mark.points * met / len(last) if last else 0.0
+    mark.score = round(mark.points * met / len(last), DIGITS) if last else 0.0
     for result in results:
         if not result.ok:
             mark.feedback.extend(result.explain())
@@ -121,18 +134,19 @@ def submissions(paths: Iterable[str | Path]) -> list[tuple[str, Path | None, str
     found = []
     for given in paths:
         path = Path(given)
+        name = str(path)  # submissions/ana/ is submissions/ana
         if not path.is_dir():
-            found.append((str(given), path, None))
+            found.append((name, path, None))
             continue
         candidates = [path / ANSWERS_FILE] if (path / ANSWERS_FILE).exists() else \
             sorted(path.glob("*.derive.yaml"))
         if len(candidates) == 1:
-            found.append((str(given), candidates[0], None))
+            found.append((name, candidates[0], None))
         else:
-            problem = f"{given}: no answers file ({ANSWERS_FILE}) in this folder" if not \
-                candidates else f"{given}: several answers files in this folder: name one " \
+            problem = f"{name}: no answers file ({ANSWERS_FILE}) in this folder" if not \
+                candidates else f"{name}: several answers files in this folder: name one " \
                 f"{ANSWERS_FILE}"
-            found.append((str(given), None, problem))
+            found.append((name, None, problem))
     return found
 
 

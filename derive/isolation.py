@@ -44,7 +44,7 @@ class Judge:
         self.network, self.budget = network, budget
         self.limit = limits.claim_limit(budget)
         self.worker: _Worker | None = None
-        self.spent = 0.0  # CPU seconds the claims took, killed ones at their limit
+        self.spent: dict = {}  # CPU seconds each file's claims took, killed ones at their limit
 
     def __enter__(self) -> Judge:
         return self
@@ -57,11 +57,13 @@ class Judge:
             self.worker.stop()
             self.worker = None
 
-    def __call__(self, claim, truth, assume: str | None, budget: float | None = None) \
-            -> Verdict:
+    def __call__(self, claim, truth, assume: str | None, budget: float | None = None,
+                 file: str | None = None) -> Verdict:
+        """The verdict on one claim; `file` is whose limit of CPU seconds it draws on (a
+        class judged by one worker: each submission has a limit of its own)."""
         budget = self.budget if budget is None else budget
         limit = limits.claim_limit(budget)
-        if self.spent > limits.FILE:
+        if self.spent.get(file, 0.0) > limits.FILE:
             return Verdict("undecided", hint=f"not judged: the claims before it used up the "
                            f"limit of {limits.FILE:g} CPU seconds for one file")
         if self.worker is None:
@@ -71,10 +73,10 @@ class Judge:
         if outcome is None or outcome[0] != "verdict":
             self.worker.stop()
             self.worker = None
-            self.spent += limit
+            self.spent[file] = self.spent.get(file, 0.0) + limit
             return _failed(outcome, limit)
         _, verdict, seconds = outcome
-        self.spent += seconds
+        self.spent[file] = self.spent.get(file, 0.0) + seconds
         return verdict
 
 

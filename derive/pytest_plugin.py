@@ -51,6 +51,9 @@ class SpecFile(pytest.File):
             yield Invalid.from_parent(self, name="invalid", error=str(exc))
             return
         seen: set[str] = set()
+        for problem in network.spec.problems:  # an answer to no exercise fails alone
+            yield Invalid.from_parent(self, name=_unique("invalid", problem.line, seen),
+                                      error=str(problem))
         total = 0
         for check in network.spec.checks:
             try:

@@ -278,7 +278,10 @@ def grade_text(graded: list, course, console: Console) -> None:
     exercises = course.spec.exercises
     ids = [printable(e.id) for e in exercises]
     names = max([len(printable(g.submission)) for g in graded] + [10])
-    numbered = names + sum(len(i) + 3 for i in ids) + 14 > console.width
+    numbered = names + sum(max(len(i), 4) + 3 for i in ids) + 14 > console.width
+    if numbered and names + 7 * len(ids) + 14 > console.width:
+        _grade_lines(graded, course, console)
+        return
     headers = [f"#{k}" for k in range(1, len(ids) + 1)] if numbered else ids
     table = Table("submission", *(escape(h) for h in headers), "total",
                   title=escape(printable(course.spec.name or str(course.path))),
@@ -293,10 +296,26 @@ def grade_text(graded: list, course, console: Console) -> None:
     if numbered:
         console.print("  ".join(f"#{k} {escape(i)} ({_points(e.points)})"
                                 for k, (i, e) in enumerate(zip(ids, exercises), start=1)))
+    _grade_footer(graded, console)
+
+
+def _grade_lines(graded: list, course, console: Console) -> None:
+    """Too many exercises for columns: a line per submission, naming what it lost."""
+    console.print(f"[bold]{escape(printable(course.spec.name or str(course.path)))}[/]")
     for g in graded:
-        if g.problem:
-            console.print(f"[red]✗[/] {escape(g.problem)}")
-    full = sum(g.total == course.max for g in graded)
+        lost = [f"{escape(printable(m.exercise))} {_points(m.score)}/{_points(m.points)}"
+                for m in g.marks if not m.full]
+        console.print(f"{escape(printable(g.submission))}: {_points(g.total)}/"
+                      f"{_points(course.max)}" + (f"  (lost: {', '.join(lost)})" if lost else ""))
+    _grade_footer(graded, console)
+
+
+def _grade_footer(graded: list, console: Console) -> None:
+    """Every problem, then how many submissions have full marks."""
+    for g in graded:
+        for problem in g.problems:
+            console.print(f"[red]✗[/] {escape(problem)}")
+    full = sum(all(m.full for m in g.marks) for g in graded)
     console.print(f"{len(graded)} submissions: {full} with full marks")
 
 
@@ -310,7 +329,7 @@ def grade_csv(graded: list, course) -> str:
                      "problem"])
     for g in graded:
         writer.writerow([_cell(g.submission), *(_points(m.score) for m in g.marks),
-                         _points(g.total), _cell(g.problem or "")])
+                         _points(g.total), _cell("; ".join(g.problems))])
     return out.getvalue()
 
 
@@ -325,6 +344,7 @@ def grade_json(graded: list, course) -> str:
         "network": str(course.path), "max": course.max,
         "exercises": [{"id": e.id, "points": e.points} for e in course.spec.exercises],
         "submissions": [{"submission": g.submission, "total": g.total, "problem": g.problem,
+                         "notes": g.notes,
                          "exercises": {m.exercise: {"score": m.score, "max": m.points,
                                                     "feedback": m.feedback}
                                        for m in g.marks}} for g in graded]})
@@ -335,9 +355,9 @@ def grade_gradescope(graded, course) -> str:
     [g] = graded
     tests = [{"name": m.exercise, "score": m.score, "max_score": m.points,
               "status": "passed" if m.full else "failed",
-              "output": "\n".join(m.feedback) if m.feedback else
-              ("correct" if m.full else "")} for m in g.marks]
+              "output": "\n".join(m.feedback) or g.problem or
+              ("as expected" if m.full else "")} for m in g.marks]
     result = {"score": g.total, "tests": tests}
-    if g.problem:
-        result["output"] = g.problem
+    if g.problems:
+        result["output"] = "\n".join(g.problems)
     return _json(result)

@@ -109,6 +109,7 @@ class Spec:
     loss_line: int = 0
     exercises: list[Exercise] = field(default_factory=list)
     feedback: str | None = None  # what verdicts may show (feedback.py); None: the default
+    problems: list[DeriveError] = field(default_factory=list)  # answers to no exercise
 
     @property
     def output(self) -> Layer:
@@ -522,8 +523,10 @@ class Reader:
         return exercises
 
     def steps(self, value, line: int, where: str) -> list[Formula]:
-        if not isinstance(value, list) or not value:
+        if not isinstance(value, list):
             raise self.fail(line, f"{where}: expected a list of formulas, got {_kind(value)}")
+        if not value:
+            raise self.fail(line, f"{where}: expected at least one formula")
         steps = []
         for k, item in enumerate(value):
             item_line = line_of(value, k)

@@ -1,11 +1,12 @@
 """Coursework: the Python API, the pytest plugin, annotations, notebooks, the example repo."""
 
+import csv
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -249,23 +250,27 @@ def test_grading_trusts_nothing_of_a_submission(tmp_path):
             extra__derive__yaml=solution)
     student("spec", answers__derive__yaml=MAZUR + "checks:\n  - {wrt: w5, claim: "
             "delta_o1*out_h1}\n")
+    dangling = grading / "submissions" / "dangling"
+    dangling.mkdir()
+    (dangling / "answers.derive.yaml").symlink_to("nowhere.yaml")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
            f"{os.environ.get('PATH', '')}"}
     done = subprocess.run(["sh", str(grading / "grade.sh")], capture_output=True, text=True,
                           timeout=600, env=env)
+    assert done.returncode == 0, done.stderr
     assert not canary.exists(), "a student's code ran"
-    report = ElementTree.parse(grading / "grades.xml").getroot()
-    outcomes: dict[str, list[str]] = {}
-    for case in report.iter("testcase"):
-        who = case.get("classname").split(".")[1]
-        passed = not any(child.tag in ("failure", "error") for child in case)
-        outcomes.setdefault(who, []).append(case.get("name") if passed else "FAILED")
-    assert len(outcomes["honest"]) == 6 and "FAILED" not in outcomes["honest"], done.stdout
-    assert outcomes["link"] == ["FAILED"]
-    assert outcomes["spec"] == ["FAILED"]
-    assert len(outcomes["config"]) == 5 and "output_weight" not in outcomes["config"]
-    assert "the submission is a link to a file outside its folder" in done.stdout
-    assert "not an answers file" in done.stdout
+    rows = {row["submission"].split("/")[-1]: row for row in
+            csv.DictReader((grading / "grades.csv").open())}
+    assert set(rows) == {"honest", "link", "config", "spec", "dangling"}  # none left out
+    assert rows["honest"]["total"] == "5"
+    assert rows["config"]["total"] == "0"  # its own network, ini and extra file count not
+    assert rows["link"]["total"] == "0" and "a link to a file outside its folder" in \
+        rows["link"]["problem"]
+    assert rows["spec"]["total"] == "0" and "not an answers file" in rows["spec"]["problem"]
+    assert rows["dangling"]["total"] == "0" and "cannot read the file" in \
+        rows["dangling"]["problem"]
+    feedback = json.loads((grading / "grades.json").read_text())
+    assert len(feedback["submissions"]) == 5
 
 
 def test_the_pre_commit_hook_definition():

@@ -107,11 +107,22 @@ def test_gradescope_results_json(course):
 def test_the_text_table_fits_80_columns(course):
     for name in ("ana", "bob"):
         student(course, name, SOLUTION)
-    result = grade(*sorted((course / "submissions").iterdir()))
+    result = grade("submissions/ana", "submissions/bob")
     assert result.exit_code == 0
     assert max(len(line) for line in result.output.splitlines()) <= 80
     assert "#6 output_weights (4)" in result.output
     assert "2 submissions: 0 with full marks" in result.output
+
+
+def test_many_exercises_make_a_line_per_submission(course):
+    network = course / "course" / "network.yaml"
+    network.write_text(network.read_text() + "".join(
+        f"  - {{id: extra_{k}, wrt: w{k % 8 + 1}, points: 1.5}}\n" for k in range(14)))
+    student(course, "ana", SOLUTION)
+    result = grade("submissions/ana")
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[1].startswith("submissions/ana: 5/30  (lost: output_weights 0/4, extra_0 0/1.5")
 
 
 def test_an_invalid_network_is_exit_2(course):
@@ -204,3 +215,72 @@ def test_pytest_ini_options_are_checked(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert "derive_budget: expected CPU seconds, got 'soon'" in result.stdout.str() + \
         result.stderr.str()
+
+
+# --- found by review ----------------------------------------------------------------------
+
+def test_each_submission_has_a_cpu_limit_of_its_own(course, monkeypatch):
+    """One worker judges the class; the limit of CPU seconds per file is per submission."""
+    from derive import grading, limits
+    monkeypatch.setattr(limits, "FILE", 0.0)  # each file: its first claim, then no more
+    for name in ("ana", "bob"):
+        student(course, name, SOLUTION)
+    graded = grading.grade(grading.Course("course/network.yaml", budget=0),  # numbers only:
+                           ["submissions/ana", "submissions/bob"])  # each claim takes time
+    assert [g.marks[0].score for g in graded] == [1, 1]
+    assert "not judged: the claims before it used up the limit" in \
+        "\n".join(graded[1].marks[1].feedback)
+
+
+def test_fractional_points_add_up_to_full_marks(course):
+    network = course / "course" / "network.yaml"
+    network.write_text(network.read_text().replace("points: 4", "points: 0.4")
+                       .replace("'w_o[j, k]'", "'w_o[1, k]'") + "  - {id: third, wrt: "
+                       "'w_h[j, 1]', points: 0.3}\n")
+    path = student(course, "ana", SOLUTION + "  output_weights: delta_o[1]*out_h[k]\n"
+                   "  third: delta_h[j]*i1\n")
+    data = json.loads(grade(path, "--format", "gradescope").output)
+    tests = {t["name"]: t for t in data["tests"]}
+    assert tests["output_weights"]["status"] == "passed"
+    assert tests["third"]["score"] == 0.3 and tests["third"]["status"] == "passed"
+    assert data["score"] == 5.7
+
+
+def test_an_answer_to_no_exercise_costs_nothing_but_itself(course):
+    path = student(course, "ana", SOLUTION.replace("output_weight:", "output_wieght:"))
+    data = json.loads(grade(path, "--format", "json").output)["submissions"][0]
+    assert data["total"] == 4 and data["problem"] is None
+    assert "answers: no exercise 'output_wieght' (did you mean 'output_weight'?)" in \
+        data["notes"][0]
+    assert "no answers file" not in grade(path).output
+    assert "no exercise 'output_wieght'" in grade(path).output  # the text table says it too
+
+
+def test_one_claim_against_a_course_network_is_a_student_s_claim(course):
+    """derive check --wrt against a course shows what its students would see, and takes
+    no restated derivative."""
+    path = student(course, "ana", SOLUTION) / "answers.derive.yaml"
+
+    def check(claim):
+        return CliRunner().invoke(main, ["check", str(path), "--network",
+                                         "course/network.yaml", "--wrt", "w5", "--claim",
+                                         claim])
+    assert "truth:" not in check("0").output
+    assert check("d(E_total, w5)").exit_code == 2
+
+
+def test_no_answer_given_is_said_at_every_level(course):
+    network = course / "course" / "network.yaml"
+    network.write_text(network.read_text() + "feedback: verdict\n")
+    path = student(course, "ana", answers(output_weight="delta_o1*out_h1"))
+    graded = json.loads(grade(path, "--format", "json").output)["submissions"][0]
+    assert graded["exercises"]["output_bias"]["feedback"][-1] == "  hint: no answer given"
+    assert "hint: the claim" not in grade(student(course, "bob", WRONG), "--format",
+                                          "json").output
+
+
+def test_an_empty_chain_says_so(course):
+    result = CliRunner().invoke(main, ["check", str(student(course, "ana", answers(
+        output_weight="{steps: []}")) / "answers.derive.yaml"), "--network",
+        "course/network.yaml"])
+    assert "answers.output_weight.steps: expected at least one formula" in result.output
