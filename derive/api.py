@@ -147,12 +147,15 @@ class Result:
             lines.append(f"  truth: {echo(self.truth_text, 200)}")
         if v.counterexample:
             example = v.counterexample
-            point = ", ".join(f"{k}={number(x)}" for k, x in example["point"].items())
-            lines.append(f"  at {echo(point, 400)}:")
+            used = ", ".join(f"{k} = {number(x)}" for k, x in example.get("values", {}).items())
+            lines.append(f"  where {echo(used, 300)}:" if used else "  at the point below:")
             lines.append(f"    claim = {distinct(example['claim'], example['truth'])}, "
                          f"truth = {distinct(example['truth'], example['claim'])}")
             if "difference" in example:
                 lines.append(f"    claim - truth = {example['difference']}")
+            at = " ".join(f"--at {k}={x!r}" for k, x in example["point"].items())
+            lines.append(f"  reproduce: derive grad {c.file} --wrt {c.wrt} {at}"
+                         if c.of == "E_total" else f"  the point: {at}")
         if v.hint:
             lines.append(f"  hint: {echo(v.hint, 300)}")
         return [printable(line) for line in lines]  # each stays one line, whatever it quotes

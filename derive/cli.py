@@ -104,7 +104,8 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
               "(0: numbers only).")
 @click.option("--network", type=click.Path(dir_okay=False),
               help="Answers files must use this network (a course's, not the student's).")
-def check(specs, fmt, wrt, of, claim, latex, assume, budget, network):
+@click.option("-q", "--quiet", is_flag=True, help="Text: show the failures only.")
+def check(specs, fmt, wrt, of, claim, latex, assume, budget, network, quiet):
     """Verify claims: every check in the files, or one from the command line.
 
     Exit status: 0 every check met its expect, 1 one did not (or was undecided),
@@ -123,7 +124,7 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, network):
     elif fmt == "github":
         click.echo(report.check_github(results))
     else:
-        report.check_text(results, Console())
+        report.check_text(results, Console(), quiet)
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 

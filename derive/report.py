@@ -187,26 +187,62 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 
-def check_text(results: list[Result], console: Console) -> None:
+def check_text(results: list[Result], console: Console, quiet: bool = False) -> None:
+    """A table per file (with `quiet`, of the failures only), then why each failed: the
+    instances of a template that fail alike are explained once."""
     for file in dict.fromkeys(r.claim.file for r in results):
-        table = Table("line", "claim", "verdict", "shown by", "hint",
-                      title=escape(printable(file)),
-                      title_justify="left")
-        for result in (r for r in results if r.claim.file == file):
-            v = result.verdict
+        mine = [r for r in results if r.claim.file == file and not (quiet and r.ok)]
+        if not mine:
+            continue
+        table = Table("line", "checks", "claim", "verdict", "hint",
+                      title=escape(printable(file)), title_justify="left")
+        for run in _runs(mine):
+            result, v = run[0], run[0].verdict
             color = "green" if result.ok else "red"
-            verdict = v.verdict if result.claim.expect == "correct" else \
-                f"{v.verdict} (expected)" if result.ok else f"{v.verdict} (expected incorrect)"
-            table.add_row(str(result.claim.line or ""), escape(result.title),
-                          f"[{color}]{verdict}[/{color}]", v.shown_by or "",
-                          escape(v.hint or ""))
+            verdict = v.verdict + (f" ({v.shown_by})" if v.shown_by else "")
+            if result.claim.expect != "correct":
+                verdict += " (expected)" if result.ok else " (expected incorrect)"
+            title = result.title + (f" and {len(run) - 1} more like it" if len(run) > 1
+                                    else "")
+            table.add_row(str(result.claim.line or ""), escape(title),
+                          escape(echo(result.claim.text, 40)),
+                          f"[{color}]{verdict}[/{color}]", escape(v.hint or ""))
         console.print(table)
-    for result in results:
-        if not result.ok:
-            _details(result, console)
+    for group in _alike(r for r in results if not r.ok):
+        first = group[0]
+        if len(group) > 1:
+            total = sum(r.claim.template == first.claim.template for r in results)
+            index = ", ".join(f"{k}={v}" for k, v in first.claim.index.items())
+            console.print(f"\n[bold red]✗[/] {len(group)} of {total} instances wrong; "
+                          f"first {escape(index)}:")
+        _details(first, console)
     failed = sum(not r.ok for r in results)
     summary = f"{len(results)} checks: {len(results) - failed} ok, {failed} failed"
     console.print(f"[{'red' if failed else 'green'}]{summary}[/]")
+
+
+def _runs(results: list[Result]) -> list[list[Result]]:
+    """Consecutive instances of one template with one verdict make one row."""
+    runs: list[list[Result]] = []
+    for result in results:
+        last = runs[-1][0] if runs else None
+        if last is not None and result.claim.template is not None and \
+                last.claim.template == result.claim.template and \
+                (last.ok, last.verdict.verdict, last.verdict.shown_by) == \
+                (result.ok, result.verdict.verdict, result.verdict.shown_by):
+            runs[-1].append(result)
+        else:
+            runs.append([result])
+    return runs
+
+
+def _alike(failures) -> list[list[Result]]:
+    """Failures grouped by template (and step), each other failure alone."""
+    groups: dict = {}
+    for result in failures:
+        key = result.claim.template or id(result)
+        groups.setdefault(key, []).append(result)
+    return list(groups.values())
 
 
 def _details(result: Result, console: Console) -> None:

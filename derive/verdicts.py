@@ -45,11 +45,12 @@ class Verdict:
             term = (term[0], term[1].xreplace(rename(term[1].free_symbols)))
             hint = hints.worded(term)
         if example is not None:
+            used = [*example["point"], *example.get("values", {})]
             names = {s.name: t.name for s, t in
-                     rename([network[name].symbol for name in example["point"]]).items()}
-            renamed = {names.get(k, k): x for k, x in example["point"].items()}
-            example = {**example, "point": {name: renamed[name] for name in network.quantities
-                                            if name in renamed}}
+                     rename([network[name].symbol for name in used]).items()}
+            example = {**example, **{key: _in_order(network, {names.get(k, k): x for k, x in
+                                                              example[key].items()})
+                                     for key in ("point", "values") if key in example}}
         return Verdict(self.verdict, self.shown_by, hint, example, term)
 
 
@@ -87,19 +88,31 @@ def _incorrect(network: Network, screen: Screen, wrong: Sample) -> Verdict:
     shown = set(calculus.leaves(network, screen.claim, screen.truth))
     if screen.assume:
         shown |= {q.name for q in network.quantities.values() if q.kind == "target"}
+    used = {s.name for s in screen.claim.free_symbols if network.quantity_of(s) is not None}
     return Verdict("incorrect", hint=found,
-                   counterexample=_counterexample(wrong, shown), term=term)
+                   counterexample=_counterexample(network, wrong, shown, used), term=term)
 
 
-def _counterexample(sample: Sample, shown: set[str]) -> dict:
+def _counterexample(network: Network, sample: Sample, shown: set[str], used: set[str]) \
+        -> dict:
+    """The point (the leaves that matter), and the values there of the quantities the
+    claim is written in: what a student compares a hand computation with."""
+    env = {s.name: x for s, x in sample.envs[1].items()}
     example = {"point": {name: float(value) for name, value in sample.point.items()
                          if name in shown},
+               "values": _in_order(network, {name: _plain(env[name]) for name in used
+                                             if name in env}),
                "claim": _plain(sample.claim), "truth": _plain(sample.truth)}
     if example["claim"] == example["truth"]:  # apart by less than a float can show
         difference = sample.difference if sample.difference is not None else \
             sample.claim - sample.truth
         example["difference"] = _plain(difference)
     return example
+
+
+def _in_order(network: Network, found: dict) -> dict:
+    """In the network's order of quantities (inputs to deltas), as `show` lists them."""
+    return {name: found[name] for name in network.quantities if name in found}
 
 
 def _plain(x) -> float | str:

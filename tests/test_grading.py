@@ -284,3 +284,34 @@ def test_an_empty_chain_says_so(course):
         output_weight="{steps: []}")) / "answers.derive.yaml"), "--network",
         "course/network.yaml"])
     assert "answers.output_weight.steps: expected at least one formula" in result.output
+
+
+# --- reading results ----------------------------------------------------------------------
+
+def test_a_counterexample_names_what_the_claim_uses_and_reproduces(tmp_path):
+    spec = ROOT / "specs" / "mazur.yaml"
+    result = CliRunner().invoke(main, ["check", str(spec), "--wrt", "b1", "--claim",
+                                       "delta_h1"], env={"COLUMNS": "1000"})
+    lines = result.output.splitlines()
+    where = next(line for line in lines if line.startswith("  where "))
+    assert where.startswith("  where delta_h1 = ")
+    numbers = next(line for line in lines if line.startswith("    claim = "))
+    truth = numbers.split("truth = ")[1]
+    command = next(line for line in lines if line.startswith("  reproduce: derive grad "))
+    args = command.split("derive ", 1)[1].split()
+    again = CliRunner().invoke(main, args + ["--format", "json"])
+    value = json.loads(again.output)["gradients"]["b1"]["value"]
+    assert f"{value:.9g}" == truth
+
+
+def test_quiet_shows_failures_and_a_template_failing_alike_once(tmp_path):
+    spec = tmp_path / "t.yaml"
+    spec.write_text("inputs: 3\nlayers:\n  - {name: h, units: 3}\n  - {name: o, units: 2}\n"
+                    "checks:\n  - {wrt: 'w_h[j, k]', claim: 'delta_h[j]*i[j]'}\n"
+                    "  - {wrt: w_o1_h1, claim: delta_o1*out_h1}\n")
+    result = CliRunner().invoke(main, ["check", str(spec), "--quiet"], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "correct (symbolic)" not in result.output  # the passes are left out
+    assert result.output.count("is incorrect, expected correct") == 1
+    assert "6 of 9 instances wrong; first j=1, k=2:" in result.output
+    assert "10 checks: 4 ok, 6 failed" in result.output
