@@ -18,15 +18,18 @@ from .notation import number, partial_latex, to_latex, to_text
 
 
 def load(source: str | Path | dict | specs.Spec, network: str | Path | None = None,
-         tolerant: bool = False) -> Network:
+         tolerant: bool = False, level: str | None = None) -> Network:
     """A network from a spec file's path, a dict in the spec's shape, a Spec, or an answers
     file (whose network `network` may pin). `tolerant` keeps answers that cannot be read
-    as their checks' errors instead of raising the first."""
+    as their checks' errors instead of raising the first; `level` overrides the feedback
+    level the spec sets."""
     if isinstance(source, specs.Spec):
         spec = source
     else:
         spec = specs.from_data(source) if isinstance(source, dict) else \
             answers.load(source, network, tolerant)
+    if level is not None:
+        spec.feedback = level
     built = Network(spec)
     claims.check_aliases(built)
     return built
@@ -226,9 +229,10 @@ def _first_wrong_step(results: list[Result]) -> None:
 
 
 def check(source: str | Path | dict, budget: float = verdicts.BUDGET,
-          network: str | Path | None = None, isolated: bool = True) -> list[Result]:
+          network: str | Path | None = None, isolated: bool = True,
+          level: str | None = None) -> list[Result]:
     """Judge every check of a spec (or every exercise of an answers file)."""
-    network = load(source, network)
+    network = load(source, network, level=level)
     items = [c for _, group in claims.every_check(network) for c in group]
     return check_claims(network, items, budget, isolated)
 

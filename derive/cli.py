@@ -9,7 +9,7 @@ import sys
 import click
 from rich.console import Console
 
-from . import api, feedback, report, verdicts
+from . import api, config, feedback, report, verdicts
 from .errors import DeriveError
 from .spec import ASSUMPTIONS
 
@@ -90,7 +90,7 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
 
 
 @main.command()
-@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "latex", "github"]),
               default="text", help="github: annotations on the YAML lines in GitHub Actions.")
 @click.option("--wrt", help="Check one claim about this name instead of the spec's checks.")
@@ -99,20 +99,27 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
 @click.option("--latex", help="The claim, in LaTeX (with --wrt).")
 @click.option("--assume", type=click.Choice(sorted(ASSUMPTIONS)),
               help="A condition the claim may rely on (with --wrt).")
-@click.option("--budget", callback=_finite, default=verdicts.BUDGET, show_default=True,
-              help="CPU seconds of symbolic work per claim before falling back to numbers "
-              "(0: numbers only).")
+@click.option("--budget", callback=_finite,
+              help=f"CPU seconds of symbolic work per claim before falling back to numbers "
+              f"(0: numbers only; default {verdicts.BUDGET:g}, or [tool.derive] budget).")
+@click.option("--feedback", type=click.Choice(feedback.LEVELS),
+              help="What verdicts show (default: the network's feedback:, or [tool.derive] "
+              "feedback).")
 @click.option("--network", type=click.Path(dir_okay=False),
               help="Answers files must use this network (a course's, not the student's).")
 @click.option("-q", "--quiet", is_flag=True, help="Text: show the failures only.")
-def check(specs, fmt, wrt, of, claim, latex, assume, budget, network, quiet):
+def check(specs, fmt, wrt, of, claim, latex, assume, budget, feedback, network, quiet):
     """Verify claims: every check in the files, or one from the command line.
 
     Exit status: 0 every check met its expect, 1 one did not (or was undecided),
     2 invalid input.
     """
     try:
-        results = _judged(specs, wrt, of, claim, latex, assume, budget, network)
+        settings = config.load()
+        budget = settings.budget if budget is None else budget
+        specs = config.expand(specs, settings.files) if wrt is None else specs
+        results = _judged(specs, wrt, of, claim, latex, assume, budget, network,
+                          feedback or settings.feedback)
     except DeriveError as exc:
         if fmt == "github":  # the problem annotated at its line too, then reported as usual
             click.echo(report.github_error(exc))
@@ -128,16 +135,16 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, network, quiet):
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
-def _judged(specs, wrt, of, claim, latex, assume, budget, network) -> list:
+def _judged(specs, wrt, of, claim, latex, assume, budget, network, level) -> list:
     if wrt is None and (claim or latex or assume):
         raise click.UsageError("--claim, --latex and --assume need --wrt")
     if wrt is not None:
         if len(specs) != 1 or (claim is None) == (latex is None):
             raise click.UsageError("--wrt takes one SPEC and exactly one of --claim, --latex")
         text, syntax = (claim, "sympy") if claim is not None else (latex, "latex")
-        return api.check_one(api.load(specs[0], network), wrt, text, of, syntax, budget,
-                             assume)
-    return [r for path in specs for r in api.check(path, budget, network)]
+        return api.check_one(api.load(specs[0], network, level=level), wrt, text, of,
+                             syntax, budget, assume)
+    return [r for path in specs for r in api.check(path, budget, network, level=level)]
 
 
 @main.command()
@@ -150,8 +157,9 @@ def _judged(specs, wrt, of, claim, latex, assume, budget, network) -> list:
 @click.option("--feedback", type=click.Choice(feedback.LEVELS),
               help="What the feedback shows (default: the network's feedback:, else "
               "counterexample).")
-@click.option("--budget", callback=_finite, default=verdicts.BUDGET, show_default=True,
-              help="CPU seconds of symbolic work per claim.")
+@click.option("--budget", callback=_finite,
+              help=f"CPU seconds of symbolic work per claim (default {verdicts.BUDGET:g}, "
+              f"or [tool.derive] budget).")
 def grade(submissions, network, fmt, feedback, budget):
     """Grade submissions (answers files, or folders holding answers.derive.yaml) against
     a course's network: a score per exercise, partial credit, a total.
@@ -163,7 +171,9 @@ def grade(submissions, network, fmt, feedback, budget):
     if fmt == "gradescope" and len(submissions) != 1:
         raise click.UsageError("--format gradescope grades one submission (Gradescope runs "
                                "the autograder once per student)")
-    course = grading.Course(network, budget, feedback)
+    settings = config.load()
+    course = grading.Course(network, settings.budget if budget is None else budget,
+                            feedback or settings.feedback)
     with _progress(len(submissions)) as advance:
         graded = grading.grade(course, submissions, advance)
     if fmt == "csv":
