@@ -107,6 +107,45 @@ def isolation_overhead() -> None:
         print(f"{title:>34} {times[False]:>15.3f} {times[True]:>13.3f} {extra:>15.1f}")
 
 
+def grading_a_class(count: int = 1000, through_pytest: int = 600) -> None:
+    """derive grade over a class of small submissions (two thirds right, a third with
+    one wrong answer), and the same files through pytest, serial and with xdist."""
+    import tempfile
+
+    from derive import grading
+
+    course = ROOT / "examples" / "coursework" / "grading"
+    right = (course / "solution" / "answers.derive.yaml").read_text().replace(
+        "../course/", "course/")
+    wrong = right.replace("delta_o1 + delta_o2", "delta_o1")
+    with tempfile.TemporaryDirectory() as folder:
+        top = Path(folder)
+        (top / "course").mkdir()
+        (top / "course" / "network.yaml").write_text(
+            (course / "course" / "network.yaml").read_text())
+        for k in range(count):
+            (top / "submissions" / f"s{k:04}").mkdir(parents=True)
+            (top / "submissions" / f"s{k:04}" / "answers.derive.yaml").write_text(
+                wrong if k % 3 == 0 else right)
+        paths = sorted(str(p) for p in (top / "submissions").iterdir())
+        start = time.perf_counter()
+        grading.grade(grading.Course(top / "course" / "network.yaml"), paths)
+        seconds = time.perf_counter() - start
+        print(f"\nderive grade, {count:,} submissions of 5 exercises: {seconds:.1f} s "
+              f"({seconds / count * 1000:.0f} ms each)")
+        (top / "pytest.ini").write_text("[pytest]\nderive_files = answers.derive.yaml\n"
+                                        "derive_network = course/network.yaml\n")
+        files = [f"{p}/answers.derive.yaml" for p in paths[:through_pytest]]
+        pytest = [sys.executable, "-m", "pytest", "-q", "-c", str(top / "pytest.ini"),
+                  "--rootdir", str(top), "--noconftest", "-p", "no:python", "-p",
+                  "no:cacheprovider", "--assert=plain"]
+        for label, extra in (("serial", []), ("-n 2", ["-n", "2"])):
+            start = time.perf_counter()
+            subprocess.run(pytest + extra + files, capture_output=True, cwd=top)
+            print(f"pytest, {through_pytest} submissions, {label}: "
+                  f"{time.perf_counter() - start:.1f} s (whole process)")
+
+
 def judged_in_full(action) -> int:
     """How many claims `action` sends through the full screen-and-proof (counted in this
     process, so the action must judge here, not in a worker)."""
@@ -159,6 +198,7 @@ def main() -> None:
               f"{together:>13.2f} {alone / together:>5.1f}x {full:>15,}  {shown}")
 
     isolation_overhead()
+    grading_a_class()
 
     cli = [sys.executable, "-m", "derive.cli", "check", str(ROOT / "specs" / "mazur.yaml")]
     seconds = median_time(lambda: subprocess.run(cli, capture_output=True, check=True))
