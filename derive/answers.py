@@ -35,21 +35,28 @@ def load(path: str | Path, pinned: str | Path | None = None, tolerant: bool = Fa
     if not _is_answers(data):
         return specs.from_data(data, str(path))
     reader, top = _top(data, str(path))
-    written = reader.text(top["network"], line_of(top, "network"), "network")
-    course = _network(reader, str(path), written, pinned, line_of(top, "network"))
+    if pinned is not None:
+        _pinned(reader, top, str(path), pinned)
+        course = _network_file(pinned, None, line_of(top, "network"), reader)
+    else:
+        course = _network(reader, top, str(path))
     return _checked(_against(reader, top, course), tolerant)
 
 
 def submission(path: str | Path, course: Spec, pinned: str | Path) -> Spec:
     """A student's answers against a course already loaded from `pinned` (a grader reads
     the course once for a whole class); unreadable answers are kept as errors."""
-    data = _data(path, pinned)
-    reader, top = _top(data, str(path))
+    reader, top = _top(_data(path, pinned), str(path))
+    _pinned(reader, top, str(path), pinned)
+    return _against(reader, top, course)
+
+
+def _pinned(reader: specs.Reader, top: dict, file: str, pinned) -> None:
+    """The answers' `network:` must name the pinned course."""
     written = reader.text(top["network"], line_of(top, "network"), "network")
-    if not names(written, str(path), pinned):
+    if not names(written, file, pinned):
         raise reader.fail(line_of(top, "network"), f"network: this course's network is "
                           f"{pinned}, not {echo(written)}")
-    return _against(reader, top, course)
 
 
 def first_error(spec: Spec) -> SpecError | None:
@@ -126,13 +133,10 @@ def _against(reader: specs.Reader, top: dict, course: Spec) -> Spec:
     return spec
 
 
-def _network(reader: specs.Reader, file: str, written: str, pinned, line: int) -> Spec:
-    """The network an answers file is checked against (the pinned one, if any)."""
-    if pinned is not None:
-        if not names(written, file, pinned):
-            raise reader.fail(line, f"network: this course's network is {pinned}, "
-                              f"not {echo(written)}")
-        return _network_file(pinned, None, line, reader)
+def _network(reader: specs.Reader, top: dict, file: str) -> Spec:
+    """The network an unpinned answers file names, inside its own folder."""
+    line = line_of(top, "network")
+    written = reader.text(top["network"], line, "network")
     try:
         target = files.inside(Path(file).parent, written)
     except ValueError as exc:
