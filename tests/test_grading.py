@@ -12,8 +12,7 @@ from derive.cli import main
 
 ROOT = Path(__file__).parent.parent
 COURSE = ROOT / "examples" / "coursework" / "grading" / "course" / "network.yaml"
-SOLUTION = (ROOT / "examples" / "coursework" / "grading" / "solution" /
-            "answers.derive.yaml").read_text().replace("../course/", "course/")
+SOLUTION = (ROOT / "examples" / "coursework" / "grading" / "solution.derive.yaml").read_text()
 TEMPLATE_EXERCISE = "  - {id: output_weights, wrt: 'w_o[j, k]', points: 4}\n"
 
 
