@@ -31,16 +31,28 @@ def load(path: str | Path, pinned: str | Path | None = None, tolerant: bool = Fa
     An answer that cannot be read is kept as its check's `error`; `tolerant` returns the
     spec with such errors in it (a grader marks that answer alone), else the first one is
     raised."""
-    data = _data(path, pinned)
+    if pinned is not None:
+        return _checked(submission(path, course(pinned), pinned), tolerant)
+    data = _data(path, None)
     if not _is_answers(data):
         return specs.from_data(data, str(path))
     reader, top = _top(data, str(path))
-    if pinned is not None:
-        _pinned(reader, top, str(path), pinned)
-        course = _network_file(pinned, None, line_of(top, "network"), reader)
-    else:
-        course = _network(reader, top, str(path))
-    return _checked(_against(reader, top, course), tolerant)
+    return _checked(_against(reader, top, _network(reader, top, str(path))), tolerant)
+
+
+def course(path: str | Path) -> Spec:
+    """The course's network, the grader's own file: its errors are reported in full."""
+    return _as_network(specs.read(path), str(path))
+
+
+def _as_network(data, file: str) -> Spec:
+    if _is_answers(data):
+        raise SpecError("it is an answers file, not a network", file=file, line=1)
+    spec = specs.from_data(data, file)
+    if spec.checks:
+        raise SpecError("a network for answers files keeps its questions under exercises:, "
+                        "not checks:", file=file, line=1)
+    return spec
 
 
 def submission(path: str | Path, course: Spec, pinned: str | Path) -> Spec:
@@ -101,9 +113,6 @@ def _top(data, file: str):
 def _against(reader: specs.Reader, top: dict, course: Spec) -> Spec:
     """The course's spec with the student's checks and aliases (the course's own stays as
     it is: a grader shares it among submissions)."""
-    if course.checks:
-        raise SpecError("a network for answers files keeps its questions under exercises:, "
-                        "not checks:", file=course.file, line=1)
     at = lambda key: line_of(top, key)  # noqa: E731
     answers = top["answers"]
     if not isinstance(answers, dict):
@@ -146,23 +155,16 @@ def _network(reader: specs.Reader, top: dict, file: str) -> Spec:
     return _network_file(target, written, line, reader)
 
 
-def _network_file(path, written: str | None, line: int, reader: specs.Reader) -> Spec:
-    """Read the network. An unpinned one is the student's to name, so its errors are
-    reported without quoting it; the pinned one is the teacher's, reported in full."""
+def _network_file(path, written: str, line: int, reader: specs.Reader) -> Spec:
+    """Read the network an unpinned answers file names: the student's to name, so its
+    errors are reported without quoting it."""
     try:
         raw = files.read(path)
     except SpecError as exc:  # why a file cannot be read says nothing of what it holds
-        if written is None:
-            raise
         raise reader.fail(line, f"network: '{echo(written)}': {exc.message}") from None
     try:
-        data = safeyaml.load(raw, str(path))
-        if isinstance(data, dict) and "network" in data:
-            raise SpecError("it is an answers file, not a network", file=str(path), line=1)
-        return specs.from_data(data, str(path))
+        return _as_network(safeyaml.load(raw, str(path)), str(path))
     except SpecError as exc:
-        if written is None:
-            raise
         where = f" (line {exc.line})" if exc.line else ""
         raise reader.fail(line, f"network: '{echo(written)}' is not a valid network "
                           f"file{where}") from None
@@ -181,7 +183,7 @@ def names(written: str, file: str, pinned: str | Path) -> bool:
         return False
     try:
         pinned_parts = Path(pinned).resolve().parts
-    except OSError:
+    except (OSError, ValueError):
         return False
     return pinned_parts[-len(parts):] == parts
 

@@ -102,19 +102,35 @@ def every_check(network: Network) -> list[tuple[Check, list[Claim]]]:
 def each_check(network: Network):
     """(check, its claims, None) for each check, or (check, [], the error) where its claims
     cannot be made: one bad answer costs that answer alone."""
+    yield from _each(network, claims_of)
+
+
+def plans(network: Network):
+    """As each_check, but with each check's plan (claims.plan): no formula is built."""
+    def planned(network, check):
+        if check.error is not None:
+            raise check.error
+        try:
+            return plan(network, check)
+        except DeriveError as exc:
+            raise exc.located(check.file or network.spec.file, check.line) from None
+    yield from _each(network, planned)
+
+
+def _each(network: Network, make):
     total = 0
     for check in network.spec.checks:
         try:
-            claims = claims_of(network, check)
+            made = make(network, check)
         except DeriveError as exc:
             yield check, [], exc
             continue
-        total += len(claims)
+        total += len(made)
         if total > MAX_FILE_CLAIMS:
             raise ClaimError(f"the checks of this file make too many claims (more than "
                              f"{MAX_FILE_CLAIMS:,})", file=check.file or network.spec.file,
                              line=check.line)
-        yield check, claims, None
+        yield check, made, None
 
 
 def claims_of(network: Network, check: Check) -> list[Claim]:

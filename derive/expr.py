@@ -569,6 +569,9 @@ def evaluate(node: Node, scope: Scope, env: dict[str, int] | None = None,
         value = evaluator(node)
     except RecursionError:
         raise ClaimError("the formula is nested too deeply") from None
+    except (ValueError, TypeError, ArithmeticError) as exc:  # SymPy refused to build it:
+        # Max(1/0, out_h1) is "not comparable", and so on
+        raise ClaimError(f"the formula cannot be built: {echo(str(exc), 80)}") from None
     if work is not None:
         work.spend(evaluator.visits % 32)
     return value

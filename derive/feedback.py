@@ -26,7 +26,8 @@ def allows(current: str, wanted: str) -> bool:
 
 def shown(verdict, current: str):
     """The verdict with what the level does not allow taken out."""
-    return replace(verdict,
-                   hint=verdict.hint if allows(current, "hint") else None,
+    hinted = allows(current, "hint")
+    return replace(verdict, hint=verdict.hint if hinted else None,
+                   term=verdict.term if hinted else None,
                    counterexample=verdict.counterexample
                    if allows(current, "counterexample") else None)

@@ -26,6 +26,9 @@ def read(path: str | Path, limit: int = MAX_BYTES) -> bytes:
         fd = os.open(path, flags)  # O_NONBLOCK: opening a FIFO does not wait for a writer
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror}", file=file) from None
+    except ValueError:  # a NUL byte in the name
+        raise SpecError("cannot read the file: its name is not a valid path",
+                        file=file) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -66,5 +69,5 @@ def inside(base: Path, written: str) -> Path:
 def same_file(a: str | Path, b: str | Path) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve() or os.path.samefile(a, b)
-    except OSError:
+    except (OSError, ValueError):  # no such file, or a NUL byte in a name
         return False

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import answers, api, claims, isolation, verdicts
-from . import spec as specs
 from .errors import DeriveError, SpecError, printable
 from .network import Network
 
@@ -70,14 +69,7 @@ class Course:
     def __init__(self, path: str | Path, budget: float = verdicts.BUDGET,
                  level: str | None = None):
         self.path, self.budget = Path(path), budget
-        data = specs.read(self.path)
-        if isinstance(data, dict) and "network" in data:
-            raise SpecError("the course's network is an answers file, not a network",
-                            file=str(self.path), line=1)
-        self.spec = specs.from_data(data, str(self.path))
-        if self.spec.checks:
-            raise SpecError("a network for answers files keeps its questions under "
-                            "exercises:, not checks:", file=str(self.path), line=1)
+        self.spec = answers.course(self.path)
         if not self.spec.exercises:
             raise SpecError("the course's network has no exercises: to grade",
                             file=str(self.path), line=1)

@@ -42,7 +42,6 @@ class Judge:
 
     def __init__(self, network: Network, budget: float = verdicts.BUDGET):
         self.network, self.budget = network, budget
-        self.limit = limits.claim_limit(budget)
         self.worker: _Worker | None = None
         self.spent: dict = {}  # CPU seconds each file's claims took, killed ones at their limit
 
@@ -73,7 +72,8 @@ class Judge:
         if outcome is None or outcome[0] != "verdict":
             self.worker.stop()
             self.worker = None
-            self.spent[file] = self.spent.get(file, 0.0) + limit
+            if outcome is None or outcome[0] in ("cpu", "died"):  # it used its time up
+                self.spent[file] = self.spent.get(file, 0.0) + limit
             return _failed(outcome, limit)
         _, verdict, seconds = outcome
         self.spent[file] = self.spent.get(file, 0.0) + seconds
@@ -82,7 +82,10 @@ class Judge:
 
 def _failed(outcome, limit: float) -> Verdict:
     """The verdict on a claim whose worker died, was killed, or raised."""
-    if outcome is None or outcome[0] == "cpu":
+    if outcome is None:
+        hint = (f"out of time: judging this claim took longer than {WALL * limit + GRACE:g} "
+                f"seconds")
+    elif outcome[0] == "cpu":
         hint = (f"out of time: judging this claim took more than {limit:g} CPU seconds "
                 f"(--budget gives the proof more)")
     elif outcome[0] == "memory":
@@ -102,8 +105,12 @@ class _Worker:
         self.conn, child = context.Pipe()
         # Forked, the worker starts with the network as built here; spawned, it gets the
         # spec and builds it again.
-        source = network if context.get_start_method() == "fork" else network.spec
-        self.process = context.Process(target=_serve, args=(child, source), daemon=True)
+        forked = context.get_start_method() == "fork"
+        source = network if forked else network.spec
+        # Forked, the worker also holds this end of the pipe: it closes it, so that it sees
+        # the end of the pipe (and ends) if this process dies without closing it.
+        self.process = context.Process(target=_serve, daemon=True,
+                                       args=(child, source, self.conn if forked else None))
         self.process.start()
         child.close()
 
@@ -128,8 +135,10 @@ class _Worker:
         self.process.join()
 
 
-def _serve(conn, source) -> None:
+def _serve(conn, source, parents_end=None) -> None:
     """The worker: judge each claim it is sent, within the limits, until the pipe closes."""
+    if parents_end is not None:
+        parents_end.close()
     gc.freeze()  # the collector leaves what the parent built alone: scanning it would copy
     # every page of it into this process
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -137,6 +146,7 @@ def _serve(conn, source) -> None:
         signal.signal(signal.SIGXCPU, signal.SIG_DFL)  # past its CPU limit: the worker ends
     network = source if isinstance(source, Network) else Network(source)
     _cap_memory()
+    _no_core_files()
     while True:
         try:
             claim, truth, assume, budget, limit = conn.recv()
@@ -170,6 +180,15 @@ def _cap_cpu(until: float) -> None:
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _no_core_files() -> None:
+    """SIGXCPU's default action dumps core: a worker past its limit writes no core file."""
+    try:
+        import resource
+    except ImportError:
+        return
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
 
 
 def _cap_memory() -> None:

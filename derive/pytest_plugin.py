@@ -54,27 +54,29 @@ class SpecFile(pytest.File):
         for problem in network.spec.problems:  # an answer to no exercise fails alone
             yield Invalid.from_parent(self, name=_unique("invalid", problem.line, seen),
                                       error=str(problem))
-        total = 0
-        for check in network.spec.checks:
-            try:
-                planned = claims.plan(network, check)
-                total += len(planned)
-                if total > claims.MAX_FILE_CLAIMS:
-                    yield Invalid.from_parent(self, name="invalid", error=str(DeriveError(
-                        f"the checks of this file make too many claims (more than "
-                        f"{claims.MAX_FILE_CLAIMS:,})", file=str(self.path), line=check.line)))
-                    return
-            except DeriveError as exc:  # this check alone fails; the others run
-                exc = exc.located(check.file or network.spec.file, check.line)
-                yield Invalid.from_parent(self, name=_unique(check.exercise or check.wrt,
-                                                             check.line, seen),
-                                          error=str(exc))
-                continue
-            for position, claim in enumerate(planned):
-                yield ClaimItem.from_parent(self, name=_unique(_name(check.wrt, claim),
-                                                               claim.line, seen),
-                                            network=network, check=check, line=claim.line,
-                                            position=position, judge=judge)
+        self.results: dict = {}  # a check's results, made by its first item that runs
+        try:
+            for check, planned, error in claims.plans(network):
+                if error is not None:  # this check alone fails; the others run
+                    yield Invalid.from_parent(self, name=_unique(check.exercise or check.wrt,
+                                                                 check.line, seen),
+                                              error=str(error))
+                    continue
+                for position, claim in enumerate(planned):
+                    yield ClaimItem.from_parent(self, name=_unique(_name(check.wrt, claim),
+                                                                   claim.line, seen),
+                                                network=network, check=check,
+                                                line=claim.line, position=position,
+                                                judge=judge)
+        except DeriveError as exc:  # too many claims in the file
+            yield Invalid.from_parent(self, name=_unique("invalid", None, seen),
+                                      error=str(exc))
+
+    def teardown(self):
+        """A file's own worker ends with its items (one under a pin serves the session;
+        it ends with it). It starts again if more of this file's items come to run."""
+        if not self.config.getini("derive_network") and getattr(self, "judge", None):
+            self.judge.close()
 
     def _read(self):
         """The file's network and the worker that judges it. Under a pin every file is
@@ -87,9 +89,8 @@ class SpecFile(pytest.File):
         level = _level(config)
         if level:
             network.spec.feedback = level
-        judge = isolation.Judge(network, _budget(config))
-        config.stash.setdefault(_JUDGES, []).append(judge)
-        return network, judge
+        self.judge = isolation.Judge(network, _budget(config))
+        return network, self.judge
 
 
 def _unique(name: str, line: int | None, seen: set[str]) -> str:
@@ -178,16 +179,16 @@ class ClaimItem(_Item):
         # A check's claims are built and judged together, once for all its items: a steps
         # chain so that the first wrong step can be named, a template so that its orbits
         # are shared. A check whose answer cannot be read fails in each of its items.
-        key = ("pytest", id(self.check))
-        if key not in self.network.cache:
+        results = self.parent.results
+        if id(self.check) not in results:
             try:
                 group = claims.claims_of(self.network, self.check)
-                self.network.cache[key] = api.check_claims(self.network, group,
+                results[id(self.check)] = api.check_claims(self.network, group,
                                                            self.judge.budget,
                                                            judge=self.judge)
             except DeriveError as exc:
-                self.network.cache[key] = exc
-        found = self.network.cache[key]
+                results[id(self.check)] = exc
+        found = results[id(self.check)]
         if isinstance(found, DeriveError):
             raise ClaimFailed(str(found))
         result = found[self.position]

@@ -58,7 +58,10 @@ class _Template:
         orbits: dict[int, list[tuple]] = defaultdict(list)  # first -> (index, mapping, perms)
         result: list[Verdict | None] = [None] * len(group)
         for index, claim in enumerate(group):
-            found = self._first(claim)
+            try:
+                found = self._first(claim)
+            except RecursionError:  # too deep to compare here: judged on its own, in full
+                found = None
             if found is None:
                 result[index] = self.alone(claim, budget)
             else:
@@ -132,8 +135,9 @@ class _Template:
                            for s in symbols}
                 claim = numeric.evaluate_arrays(rep.claim, columns)
                 truth = numeric.evaluate_arrays(rep.truth, columns)
-            except (KeyError, TypeError):
-                return set()  # a value is missing, or a function has no NumPy form
+            except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError):
+                return set()  # a value is missing, a function has no NumPy form, or the
+                # formula is too deep for this check (the relabelled proof stands alone)
             claim, truth, _ = np.broadcast_arrays(claim, truth, np.empty(len(members)))
             scale = np.maximum(1.0, np.maximum(np.abs(claim), np.abs(truth)))
             with np.errstate(invalid="ignore"):

@@ -369,3 +369,56 @@ def test_honest_latex_found_refused_by_review_now_reads(course, answer):
     checks = json.loads(grade(submit(course, f"answers:\n  output_weight: {answer}\n"))
                         .output)["checks"]
     assert [c["verdict"] for c in checks if c["exercise"] == "output_weight"] == ["correct"]
+
+
+# --- found by code review -----------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", ["Max(1/0, out_h1)", "Min(out_h1, log(-1))",
+                                    "Max(out_h1, sqrt(-1))"])
+def test_sympy_refusing_to_build_a_formula_is_one_clean_line(course, answer):
+    refused(grade(submit(course, f"answers:\n  output_weight: '{answer}'\n")),
+            "the formula cannot be built")
+    other = submit(course.parent / "other", "answers:\n  output_bias: delta_o1 + delta_o2\n"
+                   f"  output_weight: '{answer}'\n")
+    result = CliRunner().invoke(main, ["grade", str(other.parent), "--network",
+                                       str(course / "course" / "network.yaml"),
+                                       "--format", "json"])
+    assert result.exit_code == 0  # the class goes on: this answer alone is lost
+    marks = json.loads(result.output)["submissions"][0]["exercises"]
+    assert marks["output_bias"]["score"] == 1 and marks["output_weight"]["score"] == 0
+
+
+def test_a_nul_byte_in_network_is_a_clean_error(course):
+    path = submit(course, "answers: {}\n", network='"course/net\\0work.yaml"')
+    refused(grade(path), "this course's network is course/network.yaml")
+    refused(grade(path, pinned=None), "network: ")
+
+
+def test_the_verdict_level_hides_the_hint_s_term_from_the_api(course):
+    network = course / "course" / "network.yaml"
+    network.write_text(network.read_text() + "feedback: verdict\n")
+    path = submit(course, "answers:\n  output_bias: delta_o1\n")
+    [result] = [r for r in api.check(path, network="course/network.yaml")
+                if r.claim.exercise == "output_bias"]
+    assert result.verdict.hint is None and result.verdict.term is None
+    assert result.judged.term is not None  # judged, but not shown
+
+
+def test_pytest_ends_each_file_s_worker_with_its_items(pytester):
+    """Unpinned, every file has a worker of its own: it ends when the file's items do."""
+    for k in range(6):
+        pytester.makefile(".derive.yaml", **{f"spec{k}": MAZUR + "checks:\n  - {wrt: w5, "
+                                             "claim: delta_o1*out_h1}\n"})
+    pytester.makeconftest(
+        "import os, pathlib\nmost = [0]\n"
+        "def pytest_runtest_teardown(item):\n"
+        "    me = str(os.getpid())\n"
+        "    kids = [p for p in pathlib.Path('/proc').iterdir() if p.name.isdigit() and\n"
+        "            (p / 'stat').exists() and\n"
+        "            (p / 'stat').read_text().split(')')[-1].split()[1] == me and\n"
+        "            (p / 'stat').read_text().split(')')[-1].split()[0] != 'Z']\n"
+        "    most[0] = max(most[0], len(kids))\n"
+        "    pathlib.Path('most.txt').write_text(str(most[0]))\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6)
+    assert int((pytester.path / "most.txt").read_text()) <= 2

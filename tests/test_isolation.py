@@ -112,3 +112,49 @@ def test_a_spawned_worker_judges_alike(monkeypatch):
     monkeypatch.setattr(isolation, "START", None)
     assert spawned == [(r.verdict.verdict, r.verdict.shown_by)
                        for r in api.check(MAZUR, isolated=False)]
+
+
+def test_a_worker_writes_no_core_file(monkeypatch):
+    """SIGXCPU's default action dumps core; the worker's core limit is 0."""
+    import resource
+
+    def report(network, claim, truth, *args, **kwargs):
+        return verdicts.Verdict("undecided", hint=str(resource.getrlimit(
+            resource.RLIMIT_CORE)[0]))
+    monkeypatch.setattr(verdicts, "judge", report)
+    [result] = results([HARMLESS])
+    assert result.verdict.hint == "0"
+
+
+def test_a_worker_ends_when_its_parent_is_killed(tmp_path):
+    """It holds no end of the parent's pipe, so the parent's death ends its wait."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\nfrom derive import api, isolation\n"
+        f"network = api.load({str(MAZUR)!r})\n"
+        "judge = isolation.Judge(network)\n"
+        "[c] = api.claims.one_claim(network, 'w5', 'delta_o1*out_h1')\n"
+        "judge(c.claim, c.truth, None)\n"
+        "print(judge.worker.process.pid, flush=True)\n"
+        "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(100):
+        if not _alive(worker):
+            break
+        time.sleep(0.1)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its entry waits to be reaped
