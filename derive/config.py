@@ -29,7 +29,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 FILES = ("*.derive.yaml", "*.derive.yml")
-SKIPPED = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox"}
+SKIPPED = {"venv", "node_modules", "__pycache__"}  # besides every hidden folder
 KEYS = ("budget", "feedback", "files")
 
 
@@ -38,7 +38,6 @@ class Config:
     budget: float = BUDGET
     feedback: str | None = None
     files: tuple[str, ...] = FILES
-    file: str | None = None  # the pyproject.toml it came from
 
 
 def load(start: Path | None = None) -> Config:
@@ -66,7 +65,7 @@ def _table(path: Path) -> dict | None:
 
 
 def _read(table: dict, file: str) -> Config:
-    config = Config(file=file)
+    config = Config()
     for key, value in table.items():
         where = f"[tool.derive] {echo(key)}"
         if key not in KEYS:
