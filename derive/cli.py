@@ -7,11 +7,14 @@ import math
 import sys
 
 import click
-from rich.console import Console
 
-from . import api, config, feedback, report, verdicts
+from . import feedback
+from .assumptions import ASSUMPTIONS
 from .errors import DeriveError
-from .spec import ASSUMPTIONS
+from .limits import BUDGET
+
+# The engine (SymPy and all) loads inside the commands that use it, so that --help and
+# --version answer at once.
 
 
 class _Command(click.Group):
@@ -50,6 +53,12 @@ def _finite(ctx, param, text):
     return number
 
 
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
 @click.group(cls=_Command)
 @click.version_option(package_name="derive-backprop")
 def main():
@@ -60,7 +69,9 @@ def main():
 @click.argument("spec", type=click.Path(dir_okay=False))
 def show(spec):
     """The network, layer by layer, and every name a claim can use."""
-    report.show(api.load(spec), Console())
+    from . import api, report
+
+    report.show(api.load(spec), _console())
 
 
 @main.command()
@@ -77,6 +88,8 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
     """Every gradient of E_total (numbers too when values are given)."""
     if document and fmt != "latex":
         raise click.UsageError("--document goes with --format latex")
+    from . import api, report
+
     result = api.gradients(api.load(spec), list(wrt), at=at, lr=lr, expanded=expanded)
     if fmt == "json":
         click.echo(report.grad_json(result))
@@ -86,7 +99,7 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
         body = report.grad_latex(result)
         click.echo(report.document(body, result.network.spec.name) if document else body)
     else:
-        report.grad_text(result, Console())
+        report.grad_text(result, _console())
 
 
 @main.command()
@@ -101,7 +114,7 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
               help="A condition the claim may rely on (with --wrt).")
 @click.option("--budget", callback=_finite,
               help=f"CPU seconds of symbolic work per claim before falling back to numbers "
-              f"(0: numbers only; default {verdicts.BUDGET:g}, or [tool.derive] budget).")
+              f"(0: numbers only; default {BUDGET:g}, or [tool.derive] budget).")
 @click.option("--feedback", type=click.Choice(feedback.LEVELS),
               help="What verdicts show (default: the network's feedback:, or [tool.derive] "
               "feedback).")
@@ -114,6 +127,8 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, feedback, network, 
     Exit status: 0 every check met its expect, 1 one did not (or was undecided),
     2 invalid input.
     """
+    from . import config, report
+
     try:
         settings = config.load()
         budget = settings.budget if budget is None else budget
@@ -131,11 +146,13 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, feedback, network, 
     elif fmt == "github":
         click.echo(report.check_github(results))
     else:
-        report.check_text(results, Console(), quiet)
+        report.check_text(results, _console(), quiet)
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
 def _judged(specs, wrt, of, claim, latex, assume, budget, network, level) -> list:
+    from . import api
+
     if wrt is None and (claim or latex or assume):
         raise click.UsageError("--claim, --latex and --assume need --wrt")
     if wrt is not None:
@@ -158,7 +175,7 @@ def _judged(specs, wrt, of, claim, latex, assume, budget, network, level) -> lis
               help="What the feedback shows (default: the network's feedback:, else "
               "counterexample).")
 @click.option("--budget", callback=_finite,
-              help=f"CPU seconds of symbolic work per claim (default {verdicts.BUDGET:g}, "
+              help=f"CPU seconds of symbolic work per claim (default {BUDGET:g}, "
               f"or [tool.derive] budget).")
 def grade(submissions, network, fmt, feedback, budget):
     """Grade submissions (answers files, or folders holding answers.derive.yaml) against
@@ -166,7 +183,7 @@ def grade(submissions, network, fmt, feedback, budget):
 
     A bad answer or file costs that answer or file; the run always finishes (exit 0).
     """
-    from . import grading
+    from . import config, grading, report
 
     if fmt == "gradescope" and len(submissions) != 1:
         raise click.UsageError("--format gradescope grades one submission (Gradescope runs "
@@ -183,7 +200,7 @@ def grade(submissions, network, fmt, feedback, budget):
     elif fmt == "gradescope":
         click.echo(report.grade_gradescope(graded, course))
     else:
-        report.grade_text(graded, course, Console())
+        report.grade_text(graded, course, _console())
 
 
 @contextlib.contextmanager
@@ -194,7 +211,7 @@ def _progress(total: int):
         return
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    with Progress(console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task("grading", total=total)
         yield lambda name: bar.advance(task)
 
@@ -209,6 +226,7 @@ def _progress(total: int):
 @click.option("--values", is_flag=True, help="Colour each edge by its gradient at the values.")
 def draw(spec, output, fmt, highlight, values):
     """A picture of the network: units, weights, biases; SVG, PNG or TikZ."""
+    from . import api
     from . import draw as drawing  # matplotlib, if PNG, loads only here
 
     fmt = fmt or (output.rsplit(".", 1)[-1].lower() if output and "." in output else "svg")

@@ -11,6 +11,7 @@ from pathlib import Path
 import sympy as sp
 
 from . import activations, expr, feedback, files, losses, safeyaml
+from .assumptions import ASSUMPTIONS
 from .errors import DeriveError, SpecError, did_you_mean, echo
 from .safeyaml import line_of
 
@@ -26,7 +27,6 @@ LAYER_NAME = re.compile(r"[A-Za-z](?:[A-Za-z_]*[A-Za-z])?")
 DERIVED = re.compile(r"(net|out|delta|target|E|n|d)_.*")
 RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "x",
             *expr.FUNCTIONS, "Sum"}
-ASSUMPTIONS = {"targets sum to 1", "targets are one-hot"}
 
 TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "values", "checks", "aliases",
             "exercises", "feedback")

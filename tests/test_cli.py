@@ -248,3 +248,13 @@ def test_every_command_has_help_and_is_in_the_readme(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and main.commands[command].help
     assert f"derive {command} " in (Path(__file__).parent.parent / "README.md").read_text()
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_answer_without_loading_the_engine(flag):
+    """SymPy takes most of a start; --help and --version need none of it."""
+    code = ("import sys\nfrom derive.cli import main\ntry:\n    main([" + repr(flag) +
+            "])\nexcept SystemExit:\n    pass\nprint('sympy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stdout + done.stderr
