@@ -14,6 +14,7 @@ import mpmath
 import sympy as sp
 
 from . import calculus, limits, proof
+from .assumptions import SUM_TO_ONE
 from .network import Network
 from .notation import to_text
 from .screen import CONDITIONS, Sample, Screen
@@ -88,7 +89,7 @@ def _holds_under(screen: Screen, wrong: Sample, samples, condition: str, equal) 
 
 def _project(point: dict, names: list[str], condition: str) -> dict:
     targets = [point.get(n, Fraction(1, 2)) for n in names]
-    if condition == "targets sum to 1" and sum(targets) == 0:
+    if condition == SUM_TO_ONE and sum(targets) == 0:
         targets = [t + 1 for t in targets]
     return {**point, **dict(zip(names, CONDITIONS[condition](targets)))}
 

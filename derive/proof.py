@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import limits
+from .assumptions import ONE_HOT, SUM_TO_ONE
 from .network import Network
 
 MAX_OPS = 1500  # larger expressions are not expanded (their expansion can explode)
@@ -39,9 +40,9 @@ class Outcome:
 def cases(network: Network, assume: str | None) -> list[dict]:
     """Assumptions as substitutions: the last target is 1 - the others, or each one-hot."""
     targets = [q.symbol for q in network.quantities.values() if q.kind == "target"]
-    if assume == "targets sum to 1":
+    if assume == SUM_TO_ONE:
         return [{targets[-1]: 1 - sp.Add(*targets[:-1])}]
-    if assume == "targets are one-hot":
+    if assume == ONE_HOT:
         return [{t: sp.Integer(k == hot) for k, t in enumerate(targets)}
                 for hot in range(len(targets))]
     return [{}]

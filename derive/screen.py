@@ -25,6 +25,7 @@ import mpmath
 import sympy as sp
 
 from . import calculus, coverage, numeric
+from .assumptions import ONE_HOT, SUM_TO_ONE
 from .network import Network
 
 DIGITS = 50  # the least working precision; the second precision is twice the first
@@ -64,8 +65,8 @@ class Evidence:
 
 
 CONDITIONS = {
-    "targets sum to 1": lambda ts: [t / sum(ts) for t in ts],
-    "targets are one-hot": lambda ts: [Fraction(int(k == ts.index(max(ts))))
+    SUM_TO_ONE: lambda ts: [t / sum(ts) for t in ts],
+    ONE_HOT: lambda ts: [Fraction(int(k == ts.index(max(ts))))
                                        for k in range(len(ts))],
 }
 
@@ -125,7 +126,7 @@ def points(network: Network, assume: str | None, limit: int) -> list[tuple[dict,
         while len(made) < limit:
             k = len(made)
             point = draw(network, state["rng"], k, assume,
-                         k if assume == "targets are one-hot" else None)
+                         k if assume == ONE_HOT else None)
             made.append((point, calculus.point_values(network, point)))
     return made[:limit]
 
@@ -165,10 +166,10 @@ def assumed(network: Network, point: dict, assume: str | None, rng: random.Rando
     """The point with its targets made to meet the assumption (the one-hot `case`: the
     class that is hot)."""
     names = [q.name for q in network.quantities.values() if q.kind == "target"]
-    if assume == "targets sum to 1":
+    if assume == SUM_TO_ONE:
         drawn = [Fraction(rng.randrange(1, 10**6), 10**6) for _ in names]
         point = {**point, **dict(zip(names, CONDITIONS[assume](drawn)))}
-    elif assume == "targets are one-hot":
+    elif assume == ONE_HOT:
         hot = (case or 0) % len(names)
         point = {**point, **{n: Fraction(int(k == hot)) for k, n in enumerate(names)}}
     return point
@@ -339,13 +340,13 @@ class Screen:
         return draw(self.network, self.rng, k, self.assume, cases[k % len(cases)])
 
     def _cases(self) -> list[int | None]:
-        if self.assume == "targets are one-hot":
+        if self.assume == ONE_HOT:
             return list(range(sum(q.kind == "target"
                                   for q in self.network.quantities.values())))
         return [None]
 
     def _case_of(self, point: dict) -> int | None:
-        if self.assume != "targets are one-hot":
+        if self.assume != ONE_HOT:
             return None
         names = [q.name for q in self.network.quantities.values() if q.kind == "target"]
         return next(k for k, n in enumerate(names) if point[n] == 1)
