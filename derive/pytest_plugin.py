@@ -14,11 +14,19 @@ from __future__ import annotations
 import fnmatch
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from . import api, claims, feedback, grading, isolation, verdicts
+from . import feedback
 from .errors import DeriveError
+from .limits import BUDGET
+
+if TYPE_CHECKING:
+    from .claims import Planned
+
+# The engine (SymPy and all) loads when a derive file is collected, not when pytest starts:
+# this plugin is registered in every pytest session of an environment derive is in.
 
 
 def pytest_addoption(parser):
@@ -27,7 +35,7 @@ def pytest_addoption(parser):
     parser.addini("derive_network", "the course's network file that answers files must use",
                   default="")
     parser.addini("derive_budget", "CPU seconds of symbolic work per claim",
-                  default=str(verdicts.BUDGET))
+                  default=str(BUDGET))
     parser.addini("derive_feedback", "what a failure shows: " + ", ".join(feedback.LEVELS)
                   + " (default: the network's feedback:)", default="")
 
@@ -41,6 +49,8 @@ def pytest_collect_file(file_path: Path, parent):
 
 class SpecFile(pytest.File):
     def collect(self):
+        from . import claims
+
         # Collecting only plans the items (claims.plan): xdist collects every file in every
         # worker, so the formulas are built where the items run, once per check.
         try:
@@ -85,6 +95,8 @@ class SpecFile(pytest.File):
         if pinned:
             course, judge = _course(config, Path(config.rootpath, pinned))
             return course.read(self.path), judge
+        from . import api, isolation
+
         network = api.load(self.path, tolerant=True)
         level = _level(config)
         if level:
@@ -108,6 +120,8 @@ def _course(config, path: Path):
     courses = config.stash.setdefault(_COURSES, {})
     if path not in courses:
         try:
+            from . import grading
+
             course = grading.Course(path, _budget(config), _level(config) or None)
         except DeriveError as exc:
             courses[path] = exc
@@ -182,6 +196,8 @@ class ClaimItem(_Item):
         results = self.parent.results
         if id(self.check) not in results:
             try:
+                from . import api, claims
+
                 group = claims.claims_of(self.network, self.check)
                 results[id(self.check)] = api.check_claims(self.network, group,
                                                            self.judge.budget,
@@ -204,7 +220,7 @@ def _heading(item) -> str:
     return f"{item.name} in {item.nodeid.split('::')[0]}"
 
 
-def _name(asked: str, claim: claims.Planned) -> str:
+def _name(asked: str, claim: Planned) -> str:
     """w5, w_o[j=1,k=2] (a template keeps its family name), w1[step 3], ex1, d(out_h1,net_h2)."""
     wrt = asked.split("[")[0].strip() if claim.index else claim.wrt
     base = claim.exercise or (wrt if claim.of == "E_total" else f"d({claim.of},{wrt})")

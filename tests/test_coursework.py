@@ -303,3 +303,14 @@ def test_the_hook_runs_under_pre_commit(tmp_path):
                          text=True, timeout=600)
     assert run.returncode == 1
     assert "hint: the claim lacks the term delta_h2" in run.stdout
+
+
+def test_the_plugin_loads_no_engine_until_a_derive_file_is_collected(tmp_path):
+    """Registered in every pytest session of an environment derive is in: it must cost
+    those sessions nothing."""
+    (tmp_path / "test_plain.py").write_text("def test_x():\n    pass\n")
+    code = ("import sys, pytest\npytest.main(['-q', '-p', 'no:cacheprovider', "
+            f"{str(tmp_path)!r}])\nprint('sympy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stdout[-2000:]
