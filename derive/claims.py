@@ -107,14 +107,7 @@ def each_check(network: Network):
 
 def plans(network: Network):
     """As each_check, but with each check's plan (claims.plan): no formula is built."""
-    def planned(network, check):
-        if check.error is not None:
-            raise check.error
-        try:
-            return plan(network, check)
-        except DeriveError as exc:
-            raise exc.located(check.file or network.spec.file, check.line) from None
-    yield from _each(network, planned)
+    yield from _each(network, lambda network, check: _for_check(network, check, plan))
 
 
 def _each(network: Network, make):
@@ -135,14 +128,25 @@ def _each(network: Network, make):
 
 def claims_of(network: Network, check: Check) -> list[Claim]:
     """Every concrete claim a check makes, or a ClaimError located at the check's line."""
+    return _for_check(network, check, _built)
+
+
+def _built(network: Network, check: Check) -> list[Claim]:
     try:
-        if check.error is not None:
-            raise check.error
         with limits.time_limit(limits.BUILD):  # a single SymPy call, where it can be stopped
             return list(_expand(network, check))
     except limits.OutOfTime:
-        raise ClaimError(f"building the claim took more than {limits.BUILD:g} CPU seconds",
-                         file=check.file or network.spec.file, line=check.line) from None
+        raise ClaimError(f"building the claim took more than {limits.BUILD:g} CPU "
+                         f"seconds") from None
+
+
+def _for_check(network: Network, check: Check, make):
+    """make(network, check), or the check's error (an answer that could not be read, or
+    what `make` raised), located at the check and named by its exercise."""
+    try:
+        if check.error is not None:
+            raise check.error
+        return make(network, check)
     except DeriveError as exc:
         if check.exercise is not None and not exc.message.startswith("answers."):
             exc.message = f"answers.{check.exercise}: {exc.message}"

@@ -262,7 +262,7 @@ FUNCTIONS: dict[str, Function] = {
     "Max": Function(sp.Max, (2, 8)), "max": Function(sp.Max, (2, 8)),
     "Min": Function(sp.Min, (2, 8)), "min": Function(sp.Min, (2, 8)),
     "Heaviside": Function(lambda x, h0=sp.S.Zero: sp.Heaviside(x, h0), (1, 2)),
-    "KroneckerDelta": Function(lambda i, j: _kronecker(i, j), (2, 2)),
+    "KroneckerDelta": Function(_kronecker, (2, 2)),
     "d": Function(None, (2, 2)),  # resolved by the scope: it needs the network
 }
 CONSTANTS = {"pi": sp.pi}
@@ -301,10 +301,9 @@ class Work:
     a template's instances: aliases that double at each level, sums inside sums, or many
     slow constructors (Max of many arguments) cannot build a formula for minutes."""
 
-    def __init__(self, limit: int = MAX_CHECK_WORK, seconds: float | None = None):
+    def __init__(self, limit: int = MAX_CHECK_WORK):
         self.limit, self.left = limit, limit
-        self.seconds = limits.BUILD if seconds is None else seconds
-        self.deadline = limits.deadline(self.seconds)
+        self.deadline = limits.deadline(limits.BUILD)
 
     def spend(self, nodes: int) -> None:
         self.left -= nodes
@@ -312,7 +311,7 @@ class Work:
             raise ClaimError(f"the claim is too large once its aliases and sums are written "
                              f"out for every instance (more than {self.limit:,} terms)")
         if limits.passed(self.deadline):
-            raise ClaimError(f"building the claim took more than {self.seconds:g} CPU "
+            raise ClaimError(f"building the claim took more than {limits.BUILD:g} CPU "
                              f"seconds")
 
 

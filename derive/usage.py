@@ -48,11 +48,9 @@ class Usage:
     def admit_derivative(self, network: Network, of: sp.Basic, wrt: sp.Basic) -> None:
         asked_of, asked_wrt = self.asked
         if wrt == asked_wrt and _restates(network, of, asked_of):
+            said = "" if of == asked_of else f" (d({echo(str(of), 40)}, {wrt}) restates it)"
             raise ClaimError(f"d({asked_of}, {asked_wrt}) is the derivative this answer is "
-                             f"asked for: derive it (d({echo(str(of), 40)}, {wrt}) restates "
-                             f"it)" if of != asked_of else
-                             f"d({of}, {wrt}) is the derivative this answer is asked for: "
-                             f"derive it")
+                             f"asked for: derive it{said}")
         if not self.derivatives:
             raise ClaimError(f"d(...) is not allowed in this answer: write the derivative "
                              f"out{self._allowed()}")
@@ -93,7 +91,15 @@ def of(network: Network, check, of_symbol: sp.Symbol, wrt_symbol: sp.Symbol,
 
 
 def _names(network: Network, listed: tuple[str, ...]) -> frozenset[str]:
-    """The names that kinds, families and names in `use:` stand for."""
+    """The names that kinds, families and names in `use:` stand for (made once per list:
+    a template asks again for every instance)."""
+    key = ("use", listed)
+    if key not in network.cache:
+        network.cache[key] = _resolved(network, listed)
+    return network.cache[key]
+
+
+def _resolved(network: Network, listed: tuple[str, ...]) -> frozenset[str]:
     found: set[str] = set()
     for item in listed:
         if item == DERIVATIVE:
