@@ -17,6 +17,7 @@ import gc
 import math
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 
@@ -122,6 +123,8 @@ class _Worker:
                 return self.conn.recv()
         except (EOFError, OSError):
             pass
+        except (RecursionError, pickle.PicklingError):  # too deep to send: nothing was sent
+            return ("error", "the formulas are nested too deeply to be judged")
         self.process.join(0.5)
         code = self.process.exitcode
         if code is None:  # alive, but past the wall-clock bound
