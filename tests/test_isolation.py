@@ -158,3 +158,18 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has ended; only its entry waits to be reaped
+
+
+def test_a_claim_too_deep_to_send_to_the_worker_is_undecided():
+    import sympy as sp
+
+    network = api.load(MAZUR)
+    deep = network["w1"].symbol
+    for _ in range(3000):
+        deep = sp.sin(deep, evaluate=False)  # as no claim could be built: only sent
+    with isolation.Judge(network) as judge:
+        verdict = judge(deep, network["delta_o1"].symbol, None)
+        assert verdict.verdict == "undecided"
+        assert "nested too deeply" in verdict.hint
+        [after] = claims.one_claim(network, "w5", HARMLESS)
+        assert judge(after.claim, after.truth, None).verdict == "correct"
