@@ -14,7 +14,8 @@ import sympy as sp
 
 from . import calculus, expr, limits, usage
 from .errors import ClaimError, DeriveError, echo
-from .network import FAMILY, Network, Vocabulary
+from .network import Network
+from .vocabulary import FAMILY, Vocabulary
 from .spec import ASSUMPTIONS, Check, Formula
 
 MAX_INSTANCES = 10_000  # of one template

@@ -185,7 +185,7 @@ class Network:
                    for j in range(1, output.units + 1)]
         if spec.loss == "custom":
             try:
-                total = expr.evaluate(spec.custom_loss, Vocabulary(self, for_loss=True))
+                total = expr.evaluate(spec.custom_loss, _LossNames(self))
             except ClaimError as exc:
                 raise SpecError(f"loss.custom: {exc.message}", line=spec.loss_line) from None
             _defined(total, "loss.custom", spec.loss_line)
@@ -279,89 +279,33 @@ class _Variable(expr.Scope):
         return ["x"]
 
 
-FAMILY = re.compile(r"(out|net|delta|target|b|w|E)_([A-Za-z](?:[A-Za-z_]*[A-Za-z])?)")
+class _LossNames(expr.Scope):
+    """The scope of a custom loss: the outputs and the targets, by name or by family."""
 
-
-class Vocabulary(expr.Scope):
-    """Every name a formula may use in this network (SPEC §2)."""
-
-    def __init__(self, network: Network, for_loss: bool = False):
-        self.network = network
-        self.for_loss = for_loss  # a custom loss may use only outputs and targets
-        self._members: dict[tuple, sp.Symbol | None] = {}  # a template asks again and again
+    def __init__(self, network: Network):
+        output = network.spec.output
+        self.members = {f"{prefix}_{output.name}": [network[f"{prefix}_{output.unit(j)}"]
+                                                     for j in range(1, output.units + 1)]
+                        for prefix in ("out", "target")}
 
     def name(self, name):
-        network = self.network
-        if name in network and self._allowed(network[name]):
-            return network[name].symbol
-        if name.startswith("n_") and (layer := network.layer(name[2:])):
-            return sp.Integer(layer.units)
-        return None
-
-    def _allowed(self, quantity: Quantity) -> bool:
-        if not self.for_loss:
-            return True
-        return quantity.kind == "target" or (quantity.kind == "out"
-                                              and quantity.layer == self.network.spec.output.name)
+        found = [q for members in self.members.values() for q in members if q.name == name]
+        if found:
+            return found[0].symbol
+        return sp.Integer(len(self.members["out_" + name[2:]])) \
+            if "out_" + name[2:] in self.members and name.startswith("n_") else None
 
     def family(self, name, indices):
-        key = (name, *indices)
-        if key not in self._members:
-            self._members[key] = self._member(name, indices)
-        return self._members[key]
-
-    def _member(self, name, indices):
-        network = self.network
-        if name == network.input_family:
-            self._in_range(name, indices, [len(network.spec.inputs)])
-            return network[f"{name}{indices[0]}"].symbol
-        match = FAMILY.fullmatch(name)
-        layer = match and network.layer(match.group(2))
-        if not layer:
+        members = self.members.get(name)
+        if members is None or len(indices) != 1:
             return None
-        prefix = match.group(1)
-        if prefix == "w":
-            below = network.below(layer)
-            self._in_range(name, indices, [layer.units, len(below)])
-            return network[layer.weights[indices[0] - 1][indices[1] - 1]].symbol
-        self._in_range(name, indices, [layer.units])
-        if prefix == "b":
-            bias = layer.biases[indices[0] - 1]
-            if bias is None:
-                raise ClaimError(f"layer {layer.name} has no bias")
-            return network[bias].symbol
-        member = f"{prefix}_{layer.unit(indices[0])}"
-        if member not in network or not self._allowed(network[member]):
-            return None
-        return network[member].symbol
-
-    def _in_range(self, name, indices, sizes):
-        if len(indices) != len(sizes):
-            raise ClaimError(f"{name}[...] takes {len(sizes)} "
-                             f"ind{'ices' if len(sizes) > 1 else 'ex'}, got {len(indices)}")
-        for index, size in zip(indices, sizes):
-            if not 1 <= index <= size:
-                raise ClaimError(f"{name}[{', '.join(map(str, indices))}]: index {index} is "
-                                 f"out of range (1 to {size})")
+        if not 1 <= indices[0] <= len(members):
+            raise ClaimError(f"{name}[{indices[0]}]: index {indices[0]} is out of range "
+                             f"(1 to {len(members)})")
+        return members[indices[0] - 1].symbol
 
     def range_of(self, name, position):
-        network = self.network
-        if name == network.input_family:
-            return len(network.spec.inputs) if position == 0 else None
-        match = FAMILY.fullmatch(name)
-        layer = match and network.layer(match.group(2))
-        if not layer:
-            return None
-        if position == 0:
-            return layer.units
-        if position == 1 and match.group(1) == "w":
-            return len(network.below(layer))
-        return None
-
-    def derivative(self, of, wrt):
-        from .calculus import derivative
-        return derivative(self.network, of, wrt)
+        return len(self.members[name]) if name in self.members and position == 0 else None
 
     def known_names(self):
-        names = [n for n, q in self.network.quantities.items() if self._allowed(q)]
-        return names + [f"n_{layer.name}" for layer in self.network.spec.layers]
+        return [q.name for members in self.members.values() for q in members]

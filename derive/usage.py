@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .errors import ClaimError, echo
-from .network import FAMILY, Network
+from .network import Network
+from .vocabulary import FAMILY
 
 KINDS = ("input", "weight", "bias", "target", "constant", "net", "out", "delta", "loss")
 DERIVATIVE = "d"
