@@ -2,8 +2,8 @@
 
 Two stages, so that every claim syntax shares one evaluator:
 - `parse(text)` reads SymPy/Python syntax into `Node`s. A regex tokenizer admits only
-  numbers, names, `+ - * / ** ^ ( ) [ ] ,`, so attribute access, strings, lambdas and
-  keywords cannot even be spelled; `^` becomes `**` here, at token level. Size and nesting
+  numbers, names, `+ - * / ** ^ @ ( ) [ ] ,` and `.T`, so other attributes, strings,
+  lambdas and keywords cannot even be spelled; `^` becomes `**` here, at token level. Size and nesting
   are bounded before Python's own (recursive) parser runs; then `ast` nodes are whitelisted.
 - `evaluate(node, scope)` builds SymPy objects itself, resolving names through a `Scope`
   (the network's vocabulary) and binding index variables of `Sum` and templates.
@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import limits
+from . import activations, limits, matrices
 from .errors import ClaimError, did_you_mean, echo
+from .matrices import Matrix
 
 MAX_LENGTH = 20_000
 MAX_TOKENS = 4_000
@@ -33,7 +34,8 @@ _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<number>([0-9][0-9_]*\.?[0-9_]*|\.[0-9][0-9_]*)([eE][-+]?[0-9][0-9_]*)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|[-+*/^(),\[\]])
+  | (?P<transpose>\.T(?![A-Za-z0-9_]))
+  | (?P<op>\*\*|[-+*/^(),\[\]@])
 """, re.VERBOSE)
 
 
@@ -41,7 +43,8 @@ _TOKEN = re.compile(r"""
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One IR node: kind is num, name, family, call, add, mul, pow, neg, sum or indicator."""
+    """One IR node: kind is num, name, family, call, add, mul, pow, neg, sum, indicator,
+    matmul (`@`), product (LaTeX juxtaposition: @ between matrices) or latex (a name)."""
 
     kind: str
     args: tuple = ()
@@ -63,7 +66,7 @@ def tokenize(text: str) -> str:
         raise ClaimError(f"the claim is too long ({len(text):,} characters; "
                          f"the limit is {MAX_LENGTH:,})")
     out, depth, count, pos = [], 0, 0, 0
-    previous, number = None, ""
+    previous, last = None, ""
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match:
@@ -73,9 +76,11 @@ def tokenize(text: str) -> str:
         kind, token = match.lastgroup, match.group()
         if kind == "number" and len(token) > MAX_NUMBER_DIGITS:  # separators count too
             raise ClaimError(f"number too long at column {pos + 1}")
+        if kind == "transpose" and not (previous == "name" or last in (")", "]")):
+            raise ClaimError(f"'.T' must follow a name or a closing bracket (column {pos + 1})")
         if kind == "name" and previous == "number":
             raise ClaimError(f"a number runs into the name '{echo(token)}' at column "
-                             f"{pos + 1}: write {echo(number)}*{echo(token)}")
+                             f"{pos + 1}: write {echo(last)}*{echo(token)}")
         if token in "([":
             depth += 1
             if depth > MAX_DEPTH:
@@ -89,7 +94,7 @@ def tokenize(text: str) -> str:
                 raise ClaimError(f"the claim has too many tokens (more than {MAX_TOKENS:,})")
         out.append("**" if token == "^" else " " if kind == "space" else token)
         if kind != "space":
-            previous, number = kind, token
+            previous, last = kind, token
         pos = match.end()
     return "".join(out)
 
@@ -152,7 +157,17 @@ class _Reader:
             return Node("neg", (self.read(node.operand),), column=node.col_offset + 1)
         return self.read(node.op)
 
+    def _Attribute(self, node):
+        if node.attr != "T":  # the tokenizer lets no other attribute through
+            raise ClaimError(f"attribute access is not allowed in a claim "
+                             f"(column {node.col_offset + 1})")
+        return Node("call", (self.read(node.value),), value="transpose",
+                    column=node.col_offset + 1)
+
     def _BinOp(self, node):
+        if isinstance(node.op, ast.MatMult):
+            return Node("matmul", (self.read(node.left), self.read(node.right)),
+                        column=node.col_offset + 1)
         if isinstance(node.op, ast.Pow):
             return Node("pow", (self.read(node.left), self.read(node.right)),
                         column=node.col_offset + 1)
@@ -223,7 +238,7 @@ def _describe(node: ast.AST) -> str:
     names = {"Attribute": "attribute access", "Lambda": "lambda", "Compare": "a comparison",
              "BoolOp": "and/or", "Constant": "this constant", "Tuple": "a tuple",
              "List": "a list", "IfExp": "if/else", "BitXor": "the operator",
-             "Mod": "%", "FloorDiv": "//", "MatMult": "@"}
+             "Mod": "%", "FloorDiv": "//"}
     kind = type(node).__name__
     return names.get(kind, kind)
 
@@ -241,7 +256,7 @@ def sigmoid(x):
 def _kronecker(i, j):
     """KroneckerDelta of indices, which are whole numbers by the time it is built: of
     quantities it would be 1 on a set no sample point ever hits (w1 = w2)."""
-    if not (i.is_Integer and j.is_Integer):
+    if isinstance(i, Matrix) or isinstance(j, Matrix) or not (i.is_Integer and j.is_Integer):
         raise ClaimError("KroneckerDelta (and an indicator [i = j]) compares indices, not "
                          "quantities: its arguments must be whole numbers")
     return sp.KroneckerDelta(i, j)
@@ -251,6 +266,20 @@ def _kronecker(i, j):
 class Function:
     build: object
     arity: tuple[int, int] = (1, 1)
+    whole: bool = False  # takes matrices whole (transpose, diag), else entry by entry
+
+
+def _activation(name: str, derivative: bool = False):
+    """An activation's formula, or its derivative, as a function of x (activations.py
+    holds both, in one place)."""
+    act = activations.ACTIVATIONS[name]
+    if derivative:
+        return lambda x: act.derivative(x, act.forward(x, act.alpha), act.alpha)
+    return lambda x: act.forward(x, act.alpha)
+
+
+def _whole(function):
+    return Function(function, (1, 1), whole=True)
 
 
 FUNCTIONS: dict[str, Function] = {
@@ -258,12 +287,19 @@ FUNCTIONS: dict[str, Function] = {
     "sqrt": Function(sp.sqrt), "sin": Function(sp.sin), "cos": Function(sp.cos),
     "tan": Function(sp.tan), "sinh": Function(sp.sinh), "cosh": Function(sp.cosh),
     "tanh": Function(sp.tanh), "sigmoid": Function(sigmoid), "erf": Function(sp.erf),
+    "relu": Function(_activation("relu")), "softplus": Function(_activation("softplus")),
+    **{f"{name}_prime": Function(_activation(name, derivative=True))
+       for name in ("sigmoid", "tanh", "relu", "softplus")},
     "Abs": Function(sp.Abs), "abs": Function(sp.Abs), "sign": Function(sp.sign),
     "Max": Function(sp.Max, (2, 8)), "max": Function(sp.Max, (2, 8)),
     "Min": Function(sp.Min, (2, 8)), "min": Function(sp.Min, (2, 8)),
     "Heaviside": Function(lambda x, h0=sp.S.Zero: sp.Heaviside(x, h0), (1, 2)),
-    "KroneckerDelta": Function(_kronecker, (2, 2)),
-    "d": Function(None, (2, 2)),  # resolved by the scope: it needs the network
+    "KroneckerDelta": Function(_kronecker, (2, 2), whole=True),
+    "transpose": _whole(matrices.transpose), "diag": _whole(matrices.diag),
+    "sum": _whole(matrices.total), "ones": Function(matrices.ones, (1, 2), whole=True),
+    "outer": Function(matrices.outer, (2, 2), whole=True),
+    "hadamard": Function(None, (2, 2)),  # `*` by another name: entry by entry
+    "d": Function(None, (2, 2), whole=True),  # resolved by the scope: it needs the network
 }
 CONSTANTS = {"pi": sp.pi}
 
@@ -323,6 +359,7 @@ class Evaluator:
     sums: dict | None = None  # values of sums, kept across a template's instances
     work: Work | None = None
     visits: int = 0
+    entries: int = 0  # of the matrices built
 
     def __call__(self, node: Node) -> sp.Expr:
         self.visits += 1
@@ -400,15 +437,17 @@ class Evaluator:
 
     def _index(self, node) -> int:
         value = self(node)
-        if not (value.is_Integer):
+        if isinstance(value, Matrix) or not value.is_Integer:
             raise ClaimError(f"an index must be a whole number (column {node.column})")
         return int(value)
 
     def _add(self, node):
-        return sp.Add(*(self(a) for a in node.args))
+        return self._entrywise(sp.Add, [self(a) for a in node.args], "+", node)
 
     def _mul(self, node):
-        product = sp.Mul(*(self(a) for a in node.args))
+        product = self._entrywise(sp.Mul, [self(a) for a in node.args], "*", node)
+        if isinstance(product, Matrix):
+            return product
         coefficient = product.as_coeff_Mul()[0]
         if coefficient.is_Rational and max(abs(coefficient.p), coefficient.q).bit_length() \
                 > MAX_RESULT_DIGITS * 3.33:
@@ -416,10 +455,50 @@ class Evaluator:
         return product
 
     def _neg(self, node):
-        return -self(node.args[0])
+        value = self(node.args[0])
+        return self._built(value.map(lambda x: -x)) if isinstance(value, Matrix) else -value
+
+    def _matmul(self, node):
+        left, right = (self(a) for a in node.args)
+        return self._built(matrices.matmul(left, right, node.column))
+
+    def _product(self, node):
+        """LaTeX juxtaposition (and \\cdot): the matrix product between two matrices, else
+        the plain product, left to right (W^T \\delta, 2 W x)."""
+        value = self(node.args[0])
+        for arg in node.args[1:]:
+            factor = self(arg)
+            if isinstance(value, Matrix) and isinstance(factor, Matrix):
+                value = self._built(matrices.matmul(value, factor, arg.column))
+            else:
+                value = self._entrywise(sp.Mul, [value, factor], "*", node)
+        return value
+
+    def _entrywise(self, function, values, what, node):
+        if not any(isinstance(v, Matrix) for v in values):
+            return function(*values)
+        return self._built(matrices.elementwise(function, values, what, node.column))
+
+    def _built(self, value):
+        """Matrix entries count against the formula's size, as written-out terms do."""
+        if isinstance(value, Matrix):
+            rows, columns = value.shape
+            self.entries += rows * columns
+            if self.entries > matrices.MAX_BUILT:
+                raise ClaimError(f"the claim's matrices are too large (more than "
+                                 f"{matrices.MAX_BUILT:,} entries in all)")
+            if self.work is not None:
+                self.work.spend(0)
+        return value
 
     def _pow(self, node):
         base, exponent = self(node.args[0]), self(node.args[1])
+        if isinstance(base, Matrix) or isinstance(exponent, Matrix):
+            return self._entrywise(lambda b, e: self._power(b, e, node), [base, exponent],
+                                   "**", node)
+        return self._power(base, exponent, node)
+
+    def _power(self, base, exponent, node):
         if base.is_number and exponent.is_number and (base.is_Rational and exponent.is_Rational):
             size = abs(float(exponent)) * max(len(str(abs(base.p))), len(str(base.q)))
             if size > MAX_RESULT_DIGITS:
@@ -430,11 +509,21 @@ class Evaluator:
 
     def _call(self, node):
         args = [self(a) for a in node.args]
-        if node.value == "d":
-            if not args[1].is_Symbol:
-                raise ClaimError(f"d(A, B): B must be a single quantity (column {node.column})")
-            return self.scope.derivative(*args)
-        return FUNCTIONS[node.value].build(*args)
+        name = node.value
+        if name == "d":
+            wrt = args[1]
+            if not all(x.is_Symbol for x in (wrt.entries if isinstance(wrt, Matrix) else [wrt])):
+                raise ClaimError(f"d(A, B): B must be a quantity, a vector or a matrix of "
+                                 f"them (column {node.column})")
+            return self._built(self.scope.derivative(*args))
+        if name == "hadamard":
+            return self._entrywise(sp.Mul, args, "hadamard", node)
+        function = FUNCTIONS[name]
+        if function.whole:
+            if name in ("outer", "diag", "ones"):
+                return self._built(function.build(*args, column=node.column))
+            return self._built(function.build(*args))
+        return self._entrywise(function.build, args, f"{name}()", node)
 
     def _indicator(self, node):
         left, right = (self(a) for a in node.args)
@@ -473,7 +562,7 @@ class Evaluator:
             self.env.pop(var, None)
         else:
             self.env[var] = outer
-        return sp.Add(*terms)
+        return self._entrywise(sp.Add, terms, "Sum", node) if terms else sp.S.Zero
 
     def _sum_end(self, node, high) -> int:
         if high is not None:
