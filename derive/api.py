@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import answers, calculus, claims, feedback, isolation, templates, verdicts
+from . import answers, calculus, claims, feedback, isolation, matrix_checks, templates, verdicts
 from . import spec as specs
 from .errors import DeriveError, did_you_mean, echo, printable
 from .network import Network
@@ -150,6 +150,10 @@ class Result:
             lines.append(f"  truth: {echo(self.truth_text, 200)}")
         if v.counterexample:
             example = v.counterexample
+            of, wrt = c.of, c.wrt
+            if "entry" in example:  # a matrix check: the wrong entry's own quantities
+                of, wrt = c.grid.names[tuple(example["entry"])]
+                lines.append(f"  entry {tuple(example['entry'])} is d({of}, {wrt})")
             used = ", ".join(f"{k} = {number(x)}" for k, x in example.get("values", {}).items())
             lines.append(f"  where {echo(used, 300)}:" if used else "  at the point below:")
             lines.append(f"    claim = {distinct(example['claim'], example['truth'])}, "
@@ -157,8 +161,8 @@ class Result:
             if "difference" in example:
                 lines.append(f"    claim - truth = {example['difference']}")
             at = " ".join(f"--at {k}={x!r}" for k, x in example["point"].items())
-            lines.append(f"  reproduce: derive grad {c.file} --wrt {c.wrt} {at}"
-                         if c.of == "E_total" else f"  the point: {at}")
+            lines.append(f"  reproduce: derive grad {c.file} --wrt {wrt} {at}"
+                         if of == "E_total" else f"  the point: {at}")
         if v.hint:
             lines.append(f"  hint: {echo(v.hint, 300)}")
         return [printable(line) for line in lines]  # each stays one line, whatever it quotes
@@ -182,6 +186,12 @@ class Result:
         entry = {"file": c.file, "line": c.line, "of": c.of, "wrt": c.wrt, "index": c.index,
                  "verdict": v.verdict, "shown_by": v.shown_by, "expect": c.expect,
                  "ok": self.ok, "hint": v.hint, "counterexample": v.counterexample}
+        if c.grid is not None:
+            entry["shape"] = list(c.grid.shape)
+            if not c.grid.fits:
+                entry["claim_shape"] = list(c.grid.claim_shape)
+            if v.wrong is not None:
+                entry["wrong"] = v.wrong
         if c.step is not None:
             entry["step"] = c.step
         if c.exercise is not None:
@@ -195,19 +205,67 @@ def check_claims(network: Network, items: list[claims.Claim],
     """Judge claims of one network. `isolated`: each in a worker process that is killed at
     the claim's limit of CPU time and memory (isolation.py; `judge` may be a worker kept
     for several calls); False judges them here, with only the proof's budget as a limit."""
-    answered = [c for c in items if c.claim is not None]
+    answered = [c for c in items if c.claim is not None and _judged(c)]
     if judge is not None:
         context = contextlib.nullcontext(judge)
     else:
         context = isolation.Judge(network, budget) if isolated else contextlib.nullcontext()
     with context as worker:
         one = None if worker is None else partial(worker, file=items[0].file if items else None)
-        judged = iter(templates.judge(network, answered, budget, one))
+        judged = dict(zip(map(id, answered), templates.judge(network, answered, budget, one)))
         level = feedback.level(network.spec.feedback, course(network))
-        results = [Result(c, next(judged) if c.claim is not None else verdicts.unanswered(),
-                          level) for c in items]
+        results = _results(items, judged, level)
+        _transposed(network, results, budget, one)
     _first_wrong_step(results)
     return results
+
+
+def _judged(claim: claims.Claim) -> bool:
+    """Judged by the engine: not a matrix claim of the wrong shape (wrong as it stands)."""
+    return claim.grid is None or claim.entry is not None
+
+
+def _results(items: list[claims.Claim], judged: dict, level: str) -> list[Result]:
+    """A result per claim, and one per matrix check for all its entries (SPEC §6)."""
+    results, grids = [], {}
+    for c in items:
+        if c.claim is None:
+            results.append(Result(c, verdicts.unanswered(), level))
+        elif c.grid is None:
+            results.append(Result(c, judged[id(c)], level))
+        elif c.entry is None:
+            results.append(Result(c, matrix_checks.mismatch(c.grid), level))
+        else:
+            if id(c.grid) not in grids:
+                grids[id(c.grid)] = []
+                results.append(Result(c.grid.summary, None, level))
+            grids[id(c.grid)].append((c.entry, judged[id(c)]))
+    for result in results:
+        if result.judged is None:
+            result.judged = matrix_checks.merged(result.claim.grid,
+                                                 grids[id(result.claim.grid)])
+    return results
+
+
+def _transposed(network: Network, results: list[Result], budget: float, one) -> None:
+    """Say that a wrong matrix claim is the truth's transpose, once that is proved."""
+    for result in results:
+        grid = result.claim.grid
+        if grid is None or result.judged.verdict != "incorrect" or not (
+                grid.may_be_transposed() or (grid.fits and grid.shape[0] == grid.shape[1])):
+            continue
+        c = result.claim
+        flipped = [claims.Claim(c.file, c.line, *grid.names[at], claim, truth, c.text,
+                                {**c.index, "(r)": at[0], "(c)": at[1]}, assume=c.assume,
+                                template=(id(grid), "transposed"))
+                   for at, claim, truth in grid.transposed()]
+        first = next((f for f in flipped if [f.index["(r)"], f.index["(c)"]]
+                      in (result.judged.wrong or [])), flipped[0])
+        if templates.judge(network, [first], budget, one)[0].shown_by != "symbolic":
+            continue  # the first wrong entry is not mended by transposing: no more to try
+        found = templates.judge(network, flipped, budget, one)
+        matrix_checks.with_transposed(result.judged,
+                                      all(v.shown_by == "symbolic" for v in found))
 
 
 def course(network: Network) -> bool:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 import sympy as sp
 
-from . import calculus, expr, limits, usage
+from . import calculus, expr, limits, matrices, usage
 from .errors import ClaimError, DeriveError, echo
+from .matrix_checks import Grid
 from .network import Network
-from .vocabulary import FAMILY, Vocabulary
 from .spec import ASSUMPTIONS, Check, Formula
+from .vocabulary import FAMILY, Vocabulary
 
 MAX_INSTANCES = 10_000  # of one template
 MAX_FILE_CLAIMS = 20_000  # of all the checks of one file
@@ -39,6 +41,8 @@ class Claim:
     assume: str | None = None
     exercise: str | None = None
     template: tuple | None = None  # shared by the instances of one template (and step)
+    grid: Grid | None = None  # of a matrix check: an entry of it, or (entry None) the whole
+    entry: tuple[int, int] | None = None  # (row, column), 1-based
 
 
 class Names(Vocabulary):
@@ -119,7 +123,8 @@ def _each(network: Network, make):
         except DeriveError as exc:
             yield check, [], exc
             continue
-        total += len(made)
+        total += sum(getattr(c, "entry", None) in (None, (1, 1)) for c in made)  # a matrix
+        # check counts once: its entries are judged together, at the cost of a template
         if total > MAX_FILE_CLAIMS:
             raise ClaimError(f"the checks of this file make too many claims (more than "
                              f"{MAX_FILE_CLAIMS:,})", file=check.file or network.spec.file,
@@ -171,39 +176,88 @@ def plan(network: Network, check: Check) -> list[Planned]:
     """The claims `claims_of` would make, in its order, without building one."""
     steps = [None] if not check.steps else list(range(1, len(check.steps) + 1))
     lines = [f.line for f in check.steps] or [check.claim.line if check.claim else check.line]
-    return [Planned(of.name, wrt.name, env, step, line, check.exercise)
-            for env, of, wrt in _instances(network, check)
+    try:
+        bodies = [parse_formula(f) for f in _formulas(check)] if network.spec.notation \
+            else []
+    except DeriveError:  # reported when the claim is built, at its item
+        bodies = []
+    return [Planned(_written(of, check.of, env), _written(wrt, check.wrt, env), env, step,
+                    line, check.exercise)
+            for env, of, wrt in _instances(network, check, bodies)
             for step, line in zip(steps, lines)]
 
 
-def _instances(network: Network, check: Check):
-    """(index values, of, wrt) for each instance of a check, in the template's order."""
+def _formulas(check: Check) -> list[Formula]:
+    return [check.claim] if check.claim else check.steps  # none: no answer given
+
+
+def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
+    """(index values, of, wrt) for each instance of a check, in the template's order: a
+    layer index first (SPEC §11: every layer in which every numbered name of the check
+    exists), then the others over the families they index."""
     own = Vocabulary(network)  # of and wrt: the network's own names, never aliases
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
     bound = _bound_names(own)
     variables = list(dict.fromkeys(  # in order of appearance: w_h[m, k] runs m, then k
         arg.value for node in (of_node, wrt_node) if node.kind == "family"
         for arg in node.args if arg.kind == "name" and arg.value not in bound))
-    ranges = [_range_of(var, [of_node, wrt_node], own) for var in variables]
-    if sp.prod([len(r) for r in ranges]) > MAX_INSTANCES:
-        raise ClaimError(f"the template has too many instances (more than {MAX_INSTANCES:,})")
-    for values in itertools.product(*ranges):
-        env = dict(zip(variables, values))
-        yield (env, _quantity(expr.evaluate(of_node, own, env), check.of, "of"),
-               _quantity(expr.evaluate(wrt_node, own, env), check.wrt, "wrt"))
+    references = [ref for node in (of_node, wrt_node, *bodies)
+                  for ref in expr.layer_numbers(node, own)]
+    layered = [v for v in variables
+               if any(v in expr.free_names(layer) for _, layer in references)]
+    others = [v for v in variables if v not in layered]
+    count = 0
+    for numbers in itertools.product(*(own.layers() for _ in layered)):
+        layers = dict(zip(layered, numbers))
+        if not _exist(references, own, layers):
+            continue
+        ranges = [_range_of(var, [of_node, wrt_node], own, layers) for var in others]
+        count += sp.prod([len(r) for r in ranges])
+        if count > MAX_INSTANCES:
+            raise ClaimError(f"the template has too many instances (more than "
+                             f"{MAX_INSTANCES:,})")
+        for values in itertools.product(*ranges):
+            env = {**layers, **dict(zip(others, values))}
+            yield ({v: env[v] for v in variables},
+                   _quantity(expr.evaluate(of_node, own, env), check.of, "of"),
+                   _quantity(expr.evaluate(wrt_node, own, env), check.wrt, "wrt"))
+    if layered and not count:
+        raise ClaimError(f"no layer has every name this check uses, for any value of "
+                         f"{', '.join(layered)}")
+
+
+def _exist(references, names: Vocabulary, layers: dict) -> bool:
+    """Does every numbered name whose layer the template fixes exist in that layer?"""
+    for letter, layer in references:
+        used = expr.free_names(layer)
+        if not used & set(layers) or not used <= set(layers) | {"L"}:
+            continue  # a fixed layer (any error is the claim's), or one a Sum runs over
+        number = expr.evaluate(layer, names, layers)
+        if not (number.is_Integer and names.exists(letter, int(number))):
+            return False
+    return True
+
+
+def _written(value, text: str, env: dict) -> str:
+    """How a check's of or wrt is shown: its name, or the family with the indices in."""
+    if not matrices.is_matrix(value):
+        return value.name
+    for var, number in env.items():
+        text = re.sub(rf"\b{re.escape(var)}\b", str(number), text)
+    return text.replace(" ", "")
 
 
 def _expand(network: Network, check: Check):
     names = Names(network)
     file = check.file or network.spec.file
-    formulas = [check.claim] if check.claim else check.steps  # none: no answer given
-    bodies = [(f, _located(f, parse_formula)) for f in formulas]
+    bodies = [(f, _located(f, parse_formula)) for f in _formulas(check)]
     sums: dict = {}
     work = expr.Work()
-    for env, of, wrt in _instances(network, check):
-        truth = calculus.derivative(network, of, wrt)
+    for env, of, wrt in _instances(network, check, [body for _, body in bodies]):
+        truth = matrices.derivative(of, wrt, partial(calculus.derivative, network))
+        shown_of, shown_wrt = _written(of, check.of, env), _written(wrt, check.wrt, env)
         if not bodies:  # an exercise without an answer: judged as undecided
-            yield Claim(file, check.line, of.name, wrt.name, None, truth, "", env,
+            yield Claim(file, check.line, shown_of, shown_wrt, None, _shown(truth), "", env,
                         expect=check.expect, exercise=check.exercise)
         for number, (formula, body) in enumerate(bodies, start=1):
             names.usage = usage.of(network, check, of, wrt, last=number == len(bodies))
@@ -211,9 +265,47 @@ def _expand(network: Network, check: Check):
                              lambda f: expr.evaluate(body, names, env, sums,  # noqa: B023
                                                      work))
             step = number if check.steps else None
-            yield Claim(file, formula.line, of.name, wrt.name, claim, truth,
-                        formula.text, env, step, check.expect, check.assume, check.exercise,
-                        (id(check), formula.line, step) if env else None)
+            made = Claim(file, formula.line, shown_of, shown_wrt, claim, truth,
+                         formula.text, env, step, check.expect, check.assume, check.exercise,
+                         (id(check), formula.line, step) if env else None)
+            if matrices.is_matrix(claim) or matrices.is_matrix(truth):
+                yield from _entries(made, of, wrt)
+            else:
+                yield made
+
+
+def _entries(whole: Claim, of, wrt):
+    """A matrix check's claims: one per entry, judged as a template's instances; or, for
+    a claim of another shape, the whole claim alone (it is wrong whatever its entries)."""
+    grid = Grid(matrices.shape(whole.truth), matrices.shape(whole.claim), whole.claim,
+                whole.truth)
+    whole.grid, whole.claim, whole.truth = grid, _shown(whole.claim), _shown(whole.truth)
+    grid.summary = whole
+    n, m = grid.shape
+    grid.names = {(r, c): _entry_names(of, wrt, r, c)
+                  for r in range(1, n + 1) for c in range(1, m + 1)}
+    if not grid.fits:
+        yield whole
+        return
+    key = (*(whole.template or (id(grid), whole.line, whole.step)), "entries")
+    for (r, c), claim, truth in grid.pairs():
+        yield Claim(whole.file, whole.line, *grid.names[(r, c)], claim, truth, whole.text,
+                    {**whole.index, "(r)": r, "(c)": c}, whole.step, whole.expect,
+                    whole.assume, whole.exercise, key, grid, (r, c))
+
+
+def _entry_names(of, wrt, r: int, c: int) -> tuple[str, str]:
+    """The quantities whose derivative is entry (r, c) of d(of, wrt)."""
+    if not matrices.is_matrix(of):
+        return of.name, wrt.rows[r - 1][c - 1].name
+    if not matrices.is_matrix(wrt):
+        return of.rows[r - 1][c - 1].name, wrt.name
+    return of.entries[r - 1].name, wrt.entries[c - 1].name
+
+
+def _shown(value):
+    """A matrix as SymPy's own, which the printers know; a scalar as it is."""
+    return value.sympy() if matrices.is_matrix(value) else value
 
 
 def _located(formula: Formula, action):
@@ -252,16 +344,18 @@ def _bound_names(names: Vocabulary) -> set[str]:
     return set(names.known_names()) | set(expr.CONSTANTS)
 
 
-def _range_of(var: str, nodes: list[expr.Node], names: Vocabulary) -> range:
+def _range_of(var: str, nodes: list[expr.Node], names: Vocabulary, env: dict) -> range:
     for node in nodes:
-        size = expr.implied_range(node, var, names)
+        size = expr.implied_range(node, var, names, env)
         if size is not None:
             return range(1, size + 1)
     raise ClaimError(f"cannot tell the range of the index '{echo(var)}'")
 
 
-def _quantity(value: sp.Basic, text: str, key: str) -> sp.Symbol:
-    if not value.is_Symbol:
+def _quantity(value, text: str, key: str):
+    """A quantity, or a vector or matrix of quantities (W_o, net_h), named by of or wrt."""
+    entries = value.entries if matrices.is_matrix(value) else [value]
+    if not all(x.is_Symbol for x in entries):
         raise ClaimError(f"{key}: '{echo(text)}' is not a quantity of the network")
     return value
 

@@ -59,3 +59,7 @@ class SpecError(DeriveError):
 
 class ClaimError(DeriveError):
     """A claim cannot be parsed, or it names something the network does not have."""
+
+
+class NoLayer(ClaimError):
+    "A numbered name for a layer the network does not have (a template skips that layer)"

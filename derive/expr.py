@@ -3,8 +3,9 @@
 Two stages, so that every claim syntax shares one evaluator:
 - `parse(text)` reads SymPy/Python syntax into `Node`s. A regex tokenizer admits only
   numbers, names, `+ - * / ** ^ @ ( ) [ ] ,` and `.T`, so other attributes, strings,
-  lambdas and keywords cannot even be spelled; `^` becomes `**` here, at token level. Size and nesting
-  are bounded before Python's own (recursive) parser runs; then `ast` nodes are whitelisted.
+  lambdas and keywords cannot even be spelled; `^` becomes `**` here, at token level.
+  Size and nesting are bounded before Python's own (recursive) parser runs; then `ast`
+  nodes are whitelisted.
 - `evaluate(node, scope)` builds SymPy objects itself, resolving names through a `Scope`
   (the network's vocabulary) and binding index variables of `Sum` and templates.
 """
@@ -325,6 +326,14 @@ class Scope:
         """The formula an alias name stands for, or None."""
         return None
 
+    def by_layer(self, letter: str) -> bool:
+        """Is the first index of this family a layer's number (a[l, j]: SPEC §7)?"""
+        return False
+
+    def numbered_range(self, letter: str, number: int, position: int) -> int | None:
+        """How many members `letter[number, ...]` has along an index position."""
+        return None
+
     def derivative(self, of: sp.Expr, wrt: sp.Expr) -> sp.Expr:
         raise ClaimError("d(A, B) is not available here")
 
@@ -567,7 +576,7 @@ class Evaluator:
     def _sum_end(self, node, high) -> int:
         if high is not None:
             return self._index(high)
-        size = implied_range(node.args[0], node.value, self.scope)
+        size = implied_range(node.args[0], node.value, self.scope, self.env)
         if size is None:
             raise ClaimError(f"cannot tell the range of the sum over '{node.value}': "
                              f"give its bounds (column {node.column})")
@@ -593,8 +602,9 @@ def latex_families(base: str, sub: str | None, bound) -> list[tuple[str, str]]:
     return found
 
 
-def implied_range(body: Node, var: str, scope: Scope) -> int | None:
-    """For an unbounded sum: the size of the first family that the variable indexes."""
+def implied_range(body: Node, var: str, scope: Scope, env: dict | None = None) -> int | None:
+    """For an unbounded sum: the size of the first family that the variable indexes (of a
+    numbered family, in the layer that `env` gives its layer index)."""
     stack = [body]
     while stack:
         node = stack.pop()
@@ -612,11 +622,43 @@ def implied_range(body: Node, var: str, scope: Scope) -> int | None:
         if node.kind == "family":
             for position, arg in enumerate(node.args):
                 if arg.kind == "name" and arg.value == var:
-                    size = scope.range_of(node.value, position)
+                    layered = scope.by_layer(node.value)
+                    size = None if layered else scope.range_of(node.value, position)
+                    if layered and position:
+                        size = _numbered_range(node.value, node.args[0], position, scope,
+                                               env)
                     if size is not None:
                         return size
         stack.extend(a for a in node.args if isinstance(a, Node))
     return None
+
+
+def _numbered_range(letter: str, layer: Node, position: int, scope: Scope,
+                    env: dict | None) -> int | None:
+    try:
+        number = evaluate(layer, scope, env)
+    except ClaimError:  # the layer is not known yet (an index still unbound)
+        return None
+    if isinstance(number, Matrix) or not number.is_Integer:
+        return None
+    return scope.numbered_range(letter, int(number), position)
+
+
+def layer_numbers(node: Node, scope: Scope):
+    """(letter, layer expression) for each numbered name in a formula: which layers a
+    template over layers may take (every name must exist)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.kind == "family" and current.args and scope.by_layer(current.value):
+            yield current.value, current.args[0]
+        elif current.kind == "scripted" and scope.by_layer(_letter(current)):
+            yield _letter(current), current.args[0]
+        stack.extend(a for a in current.args if isinstance(a, Node))
+
+
+def _letter(node: Node) -> str:
+    return node.value[0]
 
 
 def free_names(node: Node) -> set[str]:

@@ -1,9 +1,9 @@
 """How much a verdict tells (SPEC 10): a course decides what its students see.
 
-`verdict`: right or wrong only; `hint`: and the hint; `counterexample`: and the point
-where the claim fails, with both values (the default for answers files); `truth`: and the
-true expression (the default for plain specs). Every output goes through `shown`, so no
-format can show more than the level allows.
+`verdict`: right or wrong only; `hint`: and the hint (and a matrix's wrong entries);
+`counterexample`: and the point where the claim fails, with both values (the default for
+answers files); `truth`: and the true expression (the default for plain specs). Every
+output goes through `shown`, so no format can show more than the level allows.
 """
 
 from __future__ import annotations
@@ -29,5 +29,6 @@ def shown(verdict, current: str):
     hinted = allows(current, "hint")
     return replace(verdict, hint=verdict.hint if hinted else None,
                    term=verdict.term if hinted else None,
+                   wrong=verdict.wrong if hinted else None,
                    counterexample=verdict.counterexample
                    if allows(current, "counterexample") else None)

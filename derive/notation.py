@@ -29,7 +29,11 @@ def to_latex(expr: sp.Basic) -> str:
 
 
 def to_text(expr: sp.Basic) -> str:
-    """SymPy syntax that derive's own claim parser reads back."""
+    """SymPy syntax that derive's own claim parser reads back; a matrix as its rows, on
+    one line ([[a, b], [c, d]])."""
+    if isinstance(expr, sp.MatrixBase):
+        return "[" + ", ".join("[" + ", ".join(sp.sstr(x) for x in expr.row(r)) + "]"
+                               for r in range(expr.rows)) + "]"
     return sp.sstr(expr)
 
 

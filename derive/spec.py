@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import activations, expr, feedback, files, losses, safeyaml
+from . import activations, expr, feedback, files, losses, numbering, safeyaml
 from .assumptions import ASSUMPTIONS
 from .errors import DeriveError, SpecError, did_you_mean, echo
 from .safeyaml import line_of
@@ -28,8 +28,8 @@ DERIVED = re.compile(r"(net|out|delta|target|E|n|d)_.*")
 RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "x",
             *expr.FUNCTIONS, "Sum"}
 
-TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "values", "checks", "aliases",
-            "exercises", "feedback")
+TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "notation", "values", "checks",
+            "aliases", "exercises", "feedback")
 EXERCISE_KEYS = ("id", "wrt", "of", "expect", "assume", "use", "points")
 LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias")
 CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume", "use")
@@ -110,6 +110,7 @@ class Spec:
     exercises: list[Exercise] = field(default_factory=list)
     feedback: str | None = None  # what verdicts may show (feedback.py); None: the default
     problems: list[DeriveError] = field(default_factory=list)  # answers to no exercise
+    notation: numbering.Numbering | None = None  # numbered layers (SPEC §7), if asked for
 
     @property
     def output(self) -> Layer:
@@ -224,6 +225,9 @@ class Reader:
             spec.l2 = (self.name(value, at("l2"), "l2") if isinstance(value, str)
                        else sp.Rational(str(self.number(value, at("l2"), "l2"))))
         self.check_names(spec, at)
+        if "notation" in top:
+            spec.notation = numbering.read(top["notation"], at("notation"), line_of,
+                                           settable_names(spec))
         if top.get("values") is not None:
             spec.values = self.values(top["values"], at("values"), spec)
         if top.get("aliases") is not None:

@@ -13,9 +13,11 @@ aliases and LaTeX spellings cannot get around them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
+from . import matrices
 from .errors import ClaimError, echo
 from .network import Network
 from .vocabulary import FAMILY
@@ -28,33 +30,57 @@ DERIVATIVE = "d"
 class Usage:
     """The names (None: any) and whether `d(...)` may appear in one line of an answer."""
 
-    asked: tuple[sp.Symbol, sp.Symbol]  # (of, wrt): d(of, wrt) itself is never an answer
-    asked_name: str | None  # the named quantity that is d(of, wrt), e.g. delta_h1
+    asked: frozenset[tuple[sp.Symbol, sp.Symbol]]  # (of, wrt): d(of, wrt) is never an
+    # answer; a matrix check asks for every entry's pair
+    asked_names: frozenset[tuple[str, sp.Symbol, sp.Symbol]]  # named quantities that are
+    # an asked d(of, wrt): (delta_h1, E_total, net_h1)
     names: frozenset[str] | None
     derivatives: bool
     listed: tuple[str, ...] | None  # the teacher's `use:`, for messages
 
-    def admit(self, network: Network, symbol: sp.Basic) -> None:
+    def admit(self, network: Network, symbol) -> None:
+        if matrices.is_matrix(symbol):
+            for entry in symbol.entries:
+                self.admit(network, entry)
+            return
         quantity = network.quantity_of(symbol)
         if quantity is None:
             return
         name = quantity.name
-        if name == self.asked_name:
-            of, wrt = self.asked
+        if name in self._named:
+            of, wrt = self._named[name]
             raise ClaimError(f"{name} is d({of}, {wrt}), the quantity this answer is asked "
                              f"to derive: write it out")
         if self.names is not None and name not in self.names:
             raise ClaimError(f"{name} is not allowed in this answer{self._allowed()}")
 
-    def admit_derivative(self, network: Network, of: sp.Basic, wrt: sp.Basic) -> None:
-        asked_of, asked_wrt = self.asked
-        if wrt == asked_wrt and _restates(network, of, asked_of):
-            said = "" if of == asked_of else f" (d({echo(str(of), 40)}, {wrt}) restates it)"
-            raise ClaimError(f"d({asked_of}, {asked_wrt}) is the derivative this answer is "
-                             f"asked for: derive it{said}")
+    def admit_derivative(self, network: Network, of, wrt) -> None:
+        for one_of in (of.entries if matrices.is_matrix(of) else [of]):
+            for one_wrt in (wrt.entries if matrices.is_matrix(wrt) else [wrt]):
+                self._admit_derivative(network, one_of, one_wrt)
+
+    def _admit_derivative(self, network: Network, of: sp.Basic, wrt: sp.Basic) -> None:
+        for asked_of in self._by_wrt.get(wrt, ()):
+            asked_wrt = wrt
+            if _restates(network, of, asked_of):
+                said = "" if of == asked_of else \
+                    f" (d({echo(str(of), 40)}, {wrt}) restates it)"
+                raise ClaimError(f"d({asked_of}, {asked_wrt}) is the derivative this answer "
+                                 f"is asked for: derive it{said}")
         if not self.derivatives:
             raise ClaimError(f"d(...) is not allowed in this answer: write the derivative "
                              f"out{self._allowed()}")
+
+    @cached_property
+    def _named(self) -> dict:
+        return {name: (of, wrt) for name, of, wrt in self.asked_names}
+
+    @cached_property
+    def _by_wrt(self) -> dict:
+        found: dict = {}
+        for of, wrt in self.asked:
+            found.setdefault(wrt, []).append(of)
+        return found
 
     def _allowed(self) -> str:
         if self.listed is None:
@@ -73,22 +99,31 @@ def _restates(network: Network, of: sp.Basic, asked_of: sp.Symbol) -> bool:
         for s in used)
 
 
-def of(network: Network, check, of_symbol: sp.Symbol, wrt_symbol: sp.Symbol,
-       last: bool) -> Usage | None:
-    """The rules for one line of the answer to `check` (None: anything goes)."""
+def of(network: Network, check, of_value, wrt_value, last: bool) -> Usage | None:
+    """The rules for one line of the answer to `check` (None: anything goes); `of_value`
+    and `wrt_value` are quantities, or vectors and matrices of them."""
     if not check.restricted and check.use is None:
         return None
-    asked_name = None
-    if of_symbol == network.loss.symbol and network.quantity_of(wrt_symbol).kind == "net":
-        asked_name = "delta_" + wrt_symbol.name.removeprefix("net_")
-    if check.use is not None and asked_name in check.use:
-        asked_name = None  # the teacher allowed it by name
+    asked = frozenset(_pairs(of_value, wrt_value))
+    asked_names = set()
+    for of_symbol, wrt_symbol in asked:
+        if of_symbol == network.loss.symbol and network.quantity_of(wrt_symbol).kind == "net":
+            name = "delta_" + wrt_symbol.name.removeprefix("net_")
+            if check.use is None or name not in check.use:  # the teacher may allow it
+                asked_names.add((name, of_symbol, wrt_symbol))
+    asked_names = frozenset(asked_names)
     if not last:
-        return Usage((of_symbol, wrt_symbol), asked_name, None, True, None)
+        return Usage(asked, asked_names, None, True, None)
     if check.use is None:
-        return Usage((of_symbol, wrt_symbol), asked_name, None, False, None)
-    return Usage((of_symbol, wrt_symbol), asked_name, _names(network, check.use),
-                 DERIVATIVE in check.use, check.use)
+        return Usage(asked, asked_names, None, False, None)
+    return Usage(asked, asked_names, _names(network, check.use), DERIVATIVE in check.use,
+                 check.use)
+
+
+def _pairs(of_value, wrt_value):
+    ofs = of_value.entries if matrices.is_matrix(of_value) else [of_value]
+    wrts = wrt_value.entries if matrices.is_matrix(wrt_value) else [wrt_value]
+    return [(a, b) for a in ofs for b in wrts]
 
 
 def _names(network: Network, listed: tuple[str, ...]) -> frozenset[str]:

@@ -36,6 +36,7 @@ class Verdict:
     hint: str | None = None
     counterexample: dict | None = None  # {"point": {...}, "claim": x, "truth": y}
     term: tuple[str, sp.Expr] | None = field(default=None, repr=False)  # the hint's term
+    wrong: list[list[int]] | None = None  # a matrix check's wrong entries (row, column)
 
     def relabelled(self, network: Network, rename) -> Verdict:
         """The same verdict for another instance of a template: `rename(symbols)` gives

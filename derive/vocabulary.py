@@ -12,8 +12,9 @@ import re
 import sympy as sp
 
 from . import calculus, expr, matrices
-from .errors import ClaimError
+from .errors import ClaimError, NoLayer
 from .network import Network
+from .numbering import BY_LAYER, LAST
 
 FAMILY = re.compile(r"(out|net|delta|target|b|w|E)_([A-Za-z](?:[A-Za-z_]*[A-Za-z])?)")
 VECTOR = re.compile(r"(out|net|delta|target|b|W)_([A-Za-z](?:[A-Za-z_]*[A-Za-z])?)")
@@ -33,7 +34,130 @@ class Vocabulary(expr.Scope):
             return network[name].symbol
         if name.startswith("n_") and (layer := network.layer(name[2:])):
             return sp.Integer(layer.units)
+        if network.spec.notation is not None:
+            found = self._numbered_name(name)
+            if found is not None:
+                return found
         return self.vector(name)
+
+    # --- numbered layers (SPEC §7) -----------------------------------------------------------
+
+    def _numbered_name(self, name):
+        """L, C (the loss), x and y (the inputs and targets as vectors)."""
+        network, numbering = self.network, self.network.spec.notation
+        if name == LAST:
+            return sp.Integer(numbering.last(len(network.spec.layers)))
+        meaning = numbering.meaning(name)
+        if meaning == "E_total":
+            return network.loss.symbol
+        if meaning == "input":
+            return self.vector(INPUTS)
+        if meaning == "target":
+            return self.vector(f"target_{network.spec.output.name}")
+        return None
+
+    def layered(self, letter: str) -> str | None:
+        """What a numbered letter stands for (out, net, weight, ...), or None."""
+        numbering = self.network.spec.notation
+        return numbering.meaning(letter) if numbering is not None else None
+
+    def by_layer(self, letter: str) -> bool:
+        return self.layered(letter) in BY_LAYER
+
+    def layer_of(self, letter: str, number: int):
+        """The layer that `letter` at layer `number` names (None: the inputs), or NoLayer
+        when there is none: a template over layers skips such numbers."""
+        network, numbering = self.network, self.network.spec.notation
+        layers = network.spec.layers
+        position = numbering.index(number, len(layers))
+        meaning = numbering.meaning(letter)
+        if position is None:
+            raise NoLayer(f"{letter}[{number}]: there is no layer {number} (the layers are "
+                          f"numbered {numbering.first} to {numbering.last(len(layers))})")
+        if position == -1:
+            if meaning in ("out", "units"):
+                return None
+            raise NoLayer(f"{letter}[{number}]: layer {number} is the input layer, which "
+                          f"has no {meaning}")
+        layer = layers[position]
+        if meaning == "bias" and not any(layer.biases):
+            raise NoLayer(f"{letter}[{number}]: layer {number} has no bias")
+        return layer
+
+    def _numbered(self, letter: str, indices: tuple[int, ...]):
+        meaning = self.layered(letter)
+        network = self.network
+        if meaning == "input":
+            return self._nth(letter, network.spec.inputs, indices)
+        if meaning == "target":
+            output = network.spec.output
+            return self._nth(letter, [f"target_{output.unit(j)}"
+                                      for j in range(1, output.units + 1)], indices)
+        if meaning not in ("out", "net", "delta", "bias", "weight", "weights", "units"):
+            return None
+        if not indices:
+            raise ClaimError(f"{letter}[...] needs the layer's number first: {letter}[l, ...]")
+        number, *rest = indices
+        layer = self.layer_of(letter, number)
+        wanted = {"weight": 2, "weights": 0, "units": 0}.get(meaning, len(rest) and 1)
+        if len(rest) != wanted:
+            shape = {"weight": f"{letter}[l, j, k]", "weights": f"{letter}[l]",
+                     "units": f"{letter}[l]"}.get(meaning, f"{letter}[l] or {letter}[l, j]")
+            raise ClaimError(f"{letter}[{', '.join(map(str, indices))}]: write {shape}")
+        if meaning == "units":
+            return sp.Integer(len(network.spec.inputs) if layer is None else layer.units)
+        units = len(network.spec.inputs) if layer is None else layer.units
+        sizes = [units, len(network.below(layer))] if meaning == "weight" else [units]
+        for index, size in zip(rest, sizes):
+            if not 1 <= index <= size:
+                raise ClaimError(f"{letter}[{', '.join(map(str, indices))}]: index {index} "
+                                 f"is out of range in layer {number} (1 to {size})")
+        if layer is None:  # the input layer's outs are the inputs
+            return self._nth(letter, network.spec.inputs, rest) if rest else \
+                self.vector(INPUTS)
+        prefix = {"weight": "w", "weights": "W", "bias": "b"}.get(meaning, meaning)
+        if not rest:
+            return self.vector(f"{prefix}_{layer.name}")
+        return self._member(f"{prefix}_{layer.name}", tuple(rest))
+
+    def _nth(self, letter: str, names: list[str], indices: tuple[int, ...]):
+        if len(indices) != 1:
+            raise ClaimError(f"{letter}[...] takes 1 index, got {len(indices)}")
+        _in_range(letter, indices, [len(names)])
+        return self.network[names[indices[0] - 1]].symbol
+
+    def numbered_range(self, letter: str, number: int, position: int) -> int | None:
+        """How many members `letter[number, ...]` has along an index position."""
+        meaning = self.layered(letter)
+        network = self.network
+        if meaning == "input":
+            return len(network.spec.inputs) if position == 0 else None
+        if meaning == "target":
+            return network.spec.output.units if position == 0 else None
+        try:
+            layer = self.layer_of(letter, number)
+        except NoLayer:
+            return None
+        units = len(network.spec.inputs) if layer is None else layer.units
+        if position == 1 and meaning in ("out", "net", "delta", "bias", "weight"):
+            return units
+        if position == 2 and meaning == "weight":
+            return len(network.below(layer))
+        return None
+
+    def layers(self) -> range:
+        """Every layer number, the input layer's first (none without `notation:`)."""
+        numbering = self.network.spec.notation
+        if numbering is None:
+            return range(0)
+        return range(numbering.first, numbering.last(len(self.network.spec.layers)) + 1)
+
+    def exists(self, letter: str, number: int) -> bool:
+        try:
+            self.layer_of(letter, number)
+        except NoLayer:
+            return False
+        return True
 
     def vector(self, name):
         """net_h, out_h, delta_h, target_o, b_h (columns), W_h (rows: the units fed)."""
@@ -60,7 +184,10 @@ class Vocabulary(expr.Scope):
     def family(self, name, indices):
         key = (name, *indices)
         if key not in self._members:
-            self._members[key] = self._member(name, indices)
+            found = self._member(name, indices)
+            if found is None and self.layered(name):
+                found = self._numbered(name, indices)
+            self._members[key] = found
         return self._members[key]
 
     def _member(self, name, indices):
@@ -88,8 +215,10 @@ class Vocabulary(expr.Scope):
 
     def range_of(self, name, position):
         network = self.network
-        if name == network.input_family:
+        if name == network.input_family or self.layered(name) == "input":
             return len(network.spec.inputs) if position == 0 else None
+        if self.layered(name) == "target":
+            return network.spec.output.units if position == 0 else None
         match = FAMILY.fullmatch(name)
         layer = match and network.layer(match.group(2))
         if not layer:
@@ -108,7 +237,10 @@ class Vocabulary(expr.Scope):
         names = list(network.quantities) + [f"n_{layer.name}" for layer in network.spec.layers]
         for layer in network.spec.layers:
             names += [f"{prefix}_{layer.name}" for prefix in ("net", "out", "delta", "W")]
-        return names + [f"target_{network.spec.output.name}", INPUTS]
+        names += [f"target_{network.spec.output.name}", INPUTS]
+        if network.spec.notation is not None:
+            names += [*network.spec.notation.letters, LAST]
+        return names
 
 
 def _in_range(name, indices, sizes):
