@@ -326,9 +326,17 @@ class Scope:
         """The formula an alias name stands for, or None."""
         return None
 
+    def layered(self, letter: str) -> str | None:
+        """What a numbered letter stands for (out, net, input, ...), or None."""
+        return None
+
     def by_layer(self, letter: str) -> bool:
         """Is the first index of this family a layer's number (a[l, j]: SPEC §7)?"""
         return False
+
+    def index_count(self, letter: str) -> int:
+        """How many unit indices follow the layer's number (w[l, j, k]: 2)."""
+        return 1
 
     def numbered_range(self, letter: str, number: int, position: int) -> int | None:
         """How many members `letter[number, ...]` has along an index position."""
@@ -424,11 +432,66 @@ class Evaluator:
                 value = self.scope.family(family, (self.env[var],))
                 if value is not None:
                     return value
+        if sub is not None and sub.isdigit() and self.scope.layered(base) in ("input",
+                                                                              "target"):
+            return self.scope.family(base, (int(sub),))  # x_1, y_2 of numbered notation
         if sub is None and base == "e":
             return sp.E
         hint = _suggest(candidates[0], self.scope.known_names())
         raise ClaimError(f"unknown name '{echo(raw)}' at column {node.column}{hint}; if it "
                          f"is your course's notation, define it under aliases:")
+
+    def _scripted(self, node):
+        """A LaTeX name with a superscript: a numbered layer (a^{l-1}_k, \\delta^L, W^{[l]})
+        when the letter is numbered (SPEC §7), else a power (out_{h1}^2)."""
+        letter, sub, raw = node.value
+        exponent = node.args[0]
+        if self.scope.by_layer(letter):
+            if sub is None and exponent.kind == "latex" and exponent.value[1] is not None:
+                layer_letter, sub, _ = exponent.value  # a^l_j: lexed as a^{l_j}
+                exponent = Node("latex", value=(layer_letter, None, layer_letter),
+                                column=exponent.column)
+            number = self(exponent)
+            if isinstance(number, Matrix) or not number.is_Integer:
+                raise ClaimError(f"the superscript of {echo(raw)} at column {node.column} "
+                                 f"is its layer's number: it must be a whole number (for a "
+                                 f"power, write ({echo(raw)})^{{...}})")
+            indices = self._subscript_indices(letter, sub, node) if sub is not None else ()
+            value = self.scope.family(letter, (int(number), *indices))
+            if value is None:
+                raise ClaimError(f"unknown name '{echo(raw)}' at column {node.column}")
+            return value
+        name = Node("latex", value=node.value, column=node.column)
+        return self._pow(Node("pow", (name, exponent), column=node.column))
+
+    def _subscript_indices(self, letter: str, sub: str, node) -> tuple[int, ...]:
+        """w^l_{jk}, w^l_{j,k}, w^3_{12}: the unit indices after the layer's number."""
+        values = []
+        for part in _subscript_parts(sub, self.scope.index_count(letter)):
+            if part.isdigit():
+                values.append(int(part))
+            elif part in self.env:
+                values.append(self.env[part])
+            else:
+                raise ClaimError(f"'{echo(part)}' in the subscript of {echo(letter)} at "
+                                 f"column {node.column} is not a bound index (a template's, "
+                                 f"or a \\sum's)")
+        return tuple(values)
+
+    def _nabla(self, node):
+        """\\nabla_a C: the gradient of C with respect to the last layer's outputs when a
+        is the numbered letter for them (Nielsen's BP1), else with respect to the name."""
+        wrt_node, of_node = node.args
+        if wrt_node.kind == "latex" and wrt_node.value[1] is None and \
+                self.scope.by_layer(wrt_node.value[0]):
+            wrt = self.scope.family(wrt_node.value[0], (int(self.scope.name("L")),))
+        else:
+            wrt = self(wrt_node)
+        return self._derivative(self(of_node), wrt, node.column)
+
+    def _mark(self, node):
+        raise ClaimError(f"\\top at column {node.column} only transposes, as a superscript "
+                         f"(W^\\top)")
 
     def _unknown(self, name, column):
         hint = _suggest(name, self.scope.known_names())
@@ -520,11 +583,7 @@ class Evaluator:
         args = [self(a) for a in node.args]
         name = node.value
         if name == "d":
-            wrt = args[1]
-            if not all(x.is_Symbol for x in (wrt.entries if isinstance(wrt, Matrix) else [wrt])):
-                raise ClaimError(f"d(A, B): B must be a quantity, a vector or a matrix of "
-                                 f"them (column {node.column})")
-            return self._built(self.scope.derivative(*args))
+            return self._derivative(*args, node.column)
         if name == "hadamard":
             return self._entrywise(sp.Mul, args, "hadamard", node)
         function = FUNCTIONS[name]
@@ -533,6 +592,12 @@ class Evaluator:
                 return self._built(function.build(*args, column=node.column))
             return self._built(function.build(*args))
         return self._entrywise(function.build, args, f"{name}()", node)
+
+    def _derivative(self, of, wrt, column):
+        if not all(x.is_Symbol for x in (wrt.entries if isinstance(wrt, Matrix) else [wrt])):
+            raise ClaimError(f"d(A, B): B must be a quantity, a vector or a matrix of "
+                             f"them (column {column})")
+        return self._built(self.scope.derivative(of, wrt))
 
     def _indicator(self, node):
         left, right = (self(a) for a in node.args)
@@ -619,6 +684,13 @@ def implied_range(body: Node, var: str, scope: Scope, env: dict | None = None) -
                 size = scope.range_of(family, 0)
                 if size is not None:
                     return size
+        if node.kind == "scripted" and scope.by_layer(node.value[0]) and node.value[1]:
+            parts = _subscript_parts(node.value[1], scope.index_count(node.value[0]))
+            if var in parts:
+                size = _numbered_range(node.value[0], node.args[0], parts.index(var) + 1,
+                                       scope, env)
+                if size is not None:
+                    return size
         if node.kind == "family":
             for position, arg in enumerate(node.args):
                 if arg.kind == "name" and arg.value == var:
@@ -631,6 +703,14 @@ def implied_range(body: Node, var: str, scope: Scope, env: dict | None = None) -
                         return size
         stack.extend(a for a in node.args if isinstance(a, Node))
     return None
+
+
+def _subscript_parts(sub: str, count: int) -> list[str]:
+    """jk -> [j, k] where two indices are due, j,k and j_k too; 12 -> [1, 2] likewise."""
+    parts = [p for p in re.split(r"[,_]", sub) if p]
+    if len(parts) == 1 and count > 1 and len(parts[0]) == count:
+        parts = list(parts[0])
+    return parts
 
 
 def _numbered_range(letter: str, layer: Node, position: int, scope: Scope,
@@ -669,6 +749,9 @@ def free_names(node: Node) -> set[str]:
         current, bound = stack.pop()
         if current.kind == "name" and current.value not in bound:
             found.add(current.value)
+        if current.kind == "latex" and current.value[1] is None and \
+                current.value[0] not in bound:  # a bare LaTeX letter: l in a^{l-1}
+            found.add(current.value[0])
         inner = bound | {current.value} if current.kind == "sum" else bound
         for child in current.args:
             if isinstance(child, Node):
@@ -682,7 +765,7 @@ def _plain_names(node: Node, scope: Scope) -> tuple[str, ...] | None:
     stack = [node]
     while stack:
         current = stack.pop()
-        if current.kind == "latex" or (current.kind == "name" and
+        if current.kind in ("latex", "scripted") or (current.kind == "name" and
                                        scope.alias(current.value) is not None):
             return None
         stack.extend(a for a in current.args if isinstance(a, Node))

@@ -19,11 +19,12 @@ from .errors import ClaimError, echo
 from .expr import Node
 
 COMMANDS = {r"\frac", r"\partial", r"\sum", r"\cdot", r"\times", r"\left", r"\right",
-            r"\text",
+            r"\text", r"\odot", r"\circ", r"\top", r"\intercal", r"\mathbf", r"\mathsf",
+            r"\boldsymbol", r"\nabla",
             r"\exp", r"\log", r"\ln", r"\sigma", r"\tanh", r"\sqrt", r"\delta", r"\mathbb",
             r"\mathrm", r"\quad", r"\qquad", r"\pi", r"\max", r"\min", r"\theta",
             r"\operatorname"}
-OPERATORS = {"erf": "erf", "sign": "sign", "sgn": "sign"}  # \operatorname{...} we read
+OPERATORS = {"erf": "erf", "sign": "sign", "sgn": "sign", "diag": "diag"}  # \operatorname{...}
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 
 GRAMMAR = r"""
@@ -38,6 +39,7 @@ GRAMMAR = r"""
     ?product: chain
             | chain summation       -> mul
             | chain MULOP summation -> mul_op
+            | chain HADAMARD summation -> hadamard
             | summation
     summation: SUM bounds product
     bounds: "_" "{" NAME "=" sum "}" "^" group_or_atom  -> bounded
@@ -46,10 +48,12 @@ GRAMMAR = r"""
     ?chain: power
           | chain power             -> mul
           | chain MULOP power       -> mul_op
+          | chain HADAMARD power    -> hadamard
           | chain "/" power         -> div
     ?power: atom
           | atom "^" group_or_atom  -> pow
-    ?group_or_atom: "{" sum "}" | NUMBER -> number | NAME -> bare_name
+          | atom "^" group_or_atom subscript -> pow_sub
+    ?group_or_atom: "{" sum "}" | NUMBER -> number | NAME -> bare_name | TOP -> top
     ?atom: NUMBER                   -> number
          | name
          | "(" sum ")"
@@ -58,6 +62,7 @@ GRAMMAR = r"""
          | FRAC "{" PARTIAL sum "}" "{" PARTIAL sum "}"        -> partial
          | SQRT "{" sum "}"                                    -> sqrt
          | FUNC power                                          -> function
+         | FUNC "'" power                                      -> function_prime
          | FUNC "^" group_or_atom power                        -> function_power
          | OPERATORNAME "{" NAME "}" power                     -> operator
          | EXTREMUM "(" sum ("," sum)+ ")"                     -> extremum
@@ -68,6 +73,9 @@ GRAMMAR = r"""
          | NUMBER "_" "{" sum "=" sum "}"                      -> indicator_one
          | MATHBB "{" NUMBER "}" "_" "{" sum "=" sum "}"       -> indicator_bb
          | "[" sum "=" sum "]"                                 -> indicator
+         | "[" sum "]"
+         | TOP                                                 -> top
+         | NABLA "_" group_or_atom atom                        -> nabla
     name: base subscript?
     base: NAME | DELTA -> delta | MATHRM "{" NAME "}" -> roman
     subscript: "_" "{" subitem+ "}" | "_" NAME | "_" NUMBER
@@ -83,6 +91,9 @@ GRAMMAR = r"""
     _LEFTBRACKET.2: "\\left["
     _RIGHTBRACKET.2: "\\right]"
     MULOP: "\\cdot" | "\\times" | "*"
+    HADAMARD: "\\odot" | "\\circ"
+    TOP: "\\top" | "\\intercal"
+    NABLA: "\\nabla"
     FUNC: "\\exp" | "\\log" | "\\ln" | "\\sigma" | "\\tanh"
     FRAC: "\\frac"
     PARTIAL: "\\partial"
@@ -90,7 +101,7 @@ GRAMMAR = r"""
     SUM: "\\sum"
     DELTA: "\\delta"
     MATHBB: "\\mathbb"
-    MATHRM: "\\mathrm" | "\\text"
+    MATHRM: "\\mathrm" | "\\text" | "\\mathbf" | "\\mathsf" | "\\boldsymbol"
     NAME: /[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*/
     NUMBER: /[0-9]+(\.[0-9]+)?/
     SPACE: /\\[,;! ]/ | "\\quad" | "\\qquad" | "\\left" | "\\right" | "~"
@@ -192,10 +203,14 @@ class _ToIR(Transformer):
     def neg(self, meta, children):
         return Node("neg", (children[0],), column=_column(meta))
 
-    def mul(self, meta, children):
-        return Node("mul", tuple(children), column=_column(meta))
+    def mul(self, meta, children):  # juxtaposition: the matrix product between matrices
+        return Node("product", tuple(children), column=_column(meta))
 
     def mul_op(self, meta, children):
+        left, _, right = children
+        return Node("product", (left, right), column=_column(meta))
+
+    def hadamard(self, meta, children):  # \odot, \circ: entry by entry
         left, _, right = children
         return Node("mul", (left, right), column=_column(meta))
 
@@ -213,9 +228,30 @@ class _ToIR(Transformer):
 
     def pow(self, meta, children):
         base, exponent = children
+        column = _column(meta)
         if base.kind == "latex" and base.value == ("e", None, "e"):
-            return Node("call", (exponent,), value="exp", column=_column(meta))
-        return Node("pow", (base, exponent), column=_column(meta))
+            return Node("call", (exponent,), value="exp", column=column)
+        if _transposes(exponent):  # W^T, W^\top, W^{\mathsf{T}}
+            return Node("call", (base,), value="transpose", column=column)
+        if exponent.kind == "product" and _transposes(exponent.args[-1]):  # A^{[l-1]T}
+            rest = exponent.args[:-1]
+            inner = rest[0] if len(rest) == 1 else Node("product", rest, column=column)
+            return Node("call", (self.pow(meta, [base, inner]),), value="transpose",
+                        column=column)
+        if base.kind == "latex":  # a^{l}: a layer or a power, as the evaluator knows
+            return Node("scripted", (exponent,), value=base.value, column=column)
+        return Node("pow", (base, exponent), column=column)
+
+    def pow_sub(self, meta, children):
+        base, exponent, subscript = children
+        if base.kind != "latex" or base.value[1] is not None:
+            raise ClaimError(f"a name has two subscripts at column {_column(meta)}")
+        name, _, raw = base.value
+        return Node("scripted", (exponent,), value=(name, subscript, raw),
+                    column=_column(meta))
+
+    def top(self, meta, children):
+        return Node("mark", value="transpose", column=_column(meta))
 
     def sqrt(self, meta, children):
         return Node("call", (children[1],), value="sqrt", column=_column(meta))
@@ -223,6 +259,18 @@ class _ToIR(Transformer):
     def function(self, meta, children):
         command, argument = children
         return Node("call", (argument,), value=FUNCTIONS[str(command)], column=_column(meta))
+
+    def function_prime(self, meta, children):
+        command, argument = children
+        derivative = {r"\sigma": "sigmoid_prime", r"\tanh": "tanh_prime"}.get(str(command))
+        if derivative is None:
+            raise ClaimError(f"only \\sigma' and \\tanh' are derivatives here (column "
+                             f"{_column(meta)})")
+        return Node("call", (argument,), value=derivative, column=_column(meta))
+
+    def nabla(self, meta, children):  # \nabla_a C: the gradient of C with respect to a
+        _, wrt, of = children
+        return Node("nabla", (wrt, of), column=_column(meta))
 
     def function_power(self, meta, children):
         command, exponent, argument = children
@@ -301,6 +349,10 @@ class _ToIR(Transformer):
 
     def subitem(self, meta, children):
         return str(children[-1])  # a name, a number, a comma, or the name in \mathrm{...}
+
+
+def _transposes(node: Node) -> bool:
+    return node.kind == "mark" or (node.kind == "latex" and node.value[:2] == ("T", None))
 
 
 def _name(base: str, subscript: str | None, raw: str, column: int) -> Node:

@@ -64,6 +64,9 @@ class Vocabulary(expr.Scope):
     def by_layer(self, letter: str) -> bool:
         return self.layered(letter) in BY_LAYER
 
+    def index_count(self, letter: str) -> int:
+        return 2 if self.layered(letter) in ("weight", "weights") else 1
+
     def layer_of(self, letter: str, number: int):
         """The layer that `letter` at layer `number` names (None: the inputs), or NoLayer
         when there is none: a template over layers skips such numbers."""
@@ -99,11 +102,12 @@ class Vocabulary(expr.Scope):
             raise ClaimError(f"{letter}[...] needs the layer's number first: {letter}[l, ...]")
         number, *rest = indices
         layer = self.layer_of(letter, number)
-        wanted = {"weight": 2, "weights": 0, "units": 0}.get(meaning, len(rest) and 1)
-        if len(rest) != wanted:
-            shape = {"weight": f"{letter}[l, j, k]", "weights": f"{letter}[l]",
-                     "units": f"{letter}[l]"}.get(meaning, f"{letter}[l] or {letter}[l, j]")
+        matrix = meaning in ("weight", "weights")  # Nielsen's w^l: the matrix; w^l_jk: entry
+        if len(rest) not in ((0, 2) if matrix else (0,) if meaning == "units" else (0, 1)):
+            shape = f"{letter}[l] or {letter}[l, j, k]" if matrix else f"{letter}[l]" \
+                if meaning == "units" else f"{letter}[l] or {letter}[l, j]"
             raise ClaimError(f"{letter}[{', '.join(map(str, indices))}]: write {shape}")
+        meaning = ("weight" if rest else "weights") if matrix else meaning
         if meaning == "units":
             return sp.Integer(len(network.spec.inputs) if layer is None else layer.units)
         units = len(network.spec.inputs) if layer is None else layer.units
@@ -139,9 +143,9 @@ class Vocabulary(expr.Scope):
         except NoLayer:
             return None
         units = len(network.spec.inputs) if layer is None else layer.units
-        if position == 1 and meaning in ("out", "net", "delta", "bias", "weight"):
+        if position == 1 and meaning in ("out", "net", "delta", "bias", "weight", "weights"):
             return units
-        if position == 2 and meaning == "weight":
+        if position == 2 and meaning in ("weight", "weights"):
             return len(network.below(layer))
         return None
 
