@@ -296,6 +296,8 @@ def _entries(whole: Claim, of, wrt):
 
 def _entry_names(of, wrt, r: int, c: int) -> tuple[str, str]:
     """The quantities whose derivative is entry (r, c) of d(of, wrt)."""
+    if not matrices.is_matrix(of) and not matrices.is_matrix(wrt):
+        return of.name, wrt.name
     if not matrices.is_matrix(of):
         return of.name, wrt.rows[r - 1][c - 1].name
     if not matrices.is_matrix(wrt):
