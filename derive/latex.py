@@ -206,9 +206,10 @@ class _ToIR(Transformer):
     def mul(self, meta, children):  # juxtaposition: the matrix product between matrices
         return Node("product", tuple(children), column=_column(meta))
 
-    def mul_op(self, meta, children):
-        left, _, right = children
-        return Node("product", (left, right), column=_column(meta))
+    def mul_op(self, meta, children):  # \cdot, \times: as juxtaposition; * entry by entry
+        left, op, right = children
+        return Node("mul" if str(op) == "*" else "product", (left, right),
+                    column=_column(meta))
 
     def hadamard(self, meta, children):  # \odot, \circ: entry by entry
         left, _, right = children

@@ -90,7 +90,7 @@ def reduce(network: Network, difference: sp.Expr, deadline: float,
 
     `assumed` substitutes a condition (on the targets) after every rewrite."""
     assumed = {**_simplex(network), **(assumed or {})}
-    current = difference.xreplace(assumed)
+    current = difference.xreplace(_folds(network)).xreplace(assumed)
     # Cheap first: after the backward rewrites a right claim is often the truth term for
     # term, and SymPy cancels it on construction, with no expansion at all.
     cheap = current
@@ -109,6 +109,20 @@ def reduce(network: Network, difference: sp.Expr, deadline: float,
             if _is_zero(current, deadline):
                 return True, sp.S.Zero
     return False, current
+
+
+def _folds(network: Network) -> dict:
+    """Each net's and elementwise out's definition, mapped to its name: a claim written
+    in the layer below (sigmoid(net_h1), from sigmoid_prime or \\sigma'(z)) meets the
+    truth in its own basis (out_h1) before anything is expanded. Sound: the two are equal
+    by definition."""
+    if "folds" not in network.cache:
+        network.cache["folds"] = {
+            q.definition: q.symbol for q in network.quantities.values()
+            if q.kind in ("net", "out") and q.definition is not None
+            and not q.definition.is_Symbol
+            and (q.kind == "net" or network.layer(q.layer).activation != "softmax")}
+    return network.cache["folds"]
 
 
 def _simplex(network: Network) -> dict:
