@@ -446,7 +446,7 @@ class Evaluator:
         when the letter is numbered (SPEC §7), else a power (out_{h1}^2)."""
         letter, sub, raw = node.value
         exponent = node.args[0]
-        if self.scope.by_layer(letter):
+        if self.scope.by_layer(letter) and not self._unit_name(node):
             if sub is None and exponent.kind == "latex" and exponent.value[1] is not None:
                 layer_letter, sub, _ = exponent.value  # a^l_j: lexed as a^{l_j}
                 exponent = Node("latex", value=(layer_letter, None, layer_letter),
@@ -463,6 +463,13 @@ class Evaluator:
             return value
         name = Node("latex", value=node.value, column=node.column)
         return self._pow(Node("pow", (name, exponent), column=node.column))
+
+    def _unit_name(self, node) -> bool:
+        """\\delta_{o1}^2: the subscript names a unit, so the superscript is a power."""
+        letter, sub, _ = node.value
+        return sub is not None and any(
+            (value := self.scope.name(c)) is not None and not isinstance(value, Matrix)
+            for c in latex_candidates(letter, sub))
 
     def _subscript_indices(self, letter: str, sub: str, node) -> tuple[int, ...]:
         """w^l_{jk}, w^l_{j,k}, w^3_{12}: the unit indices after the layer's number."""

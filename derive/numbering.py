@@ -70,7 +70,7 @@ def read(value, line: int, line_of, taken: set[str]) -> Numbering:
                             f"short name", line=where)
         if meaning not in MEANINGS:
             raise SpecError(f"notation.letters.{letter}: unknown meaning "
-                            f"'{echo(str(meaning))}'{did_you_mean(str(meaning), MEANINGS)} "
+                            f"'{echo(str(meaning))}'{did_you_mean(str(meaning), MEANINGS, n=1)} "
                             f"(known: {', '.join(MEANINGS)})", line=where)
         letters[letter] = meaning
         if letter in taken or letter == LAST:
