@@ -13,6 +13,7 @@ Two stages, so that every claim syntax shares one evaluator:
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from dataclasses import dataclass, field
 
@@ -67,7 +68,7 @@ def tokenize(text: str) -> str:
         raise ClaimError(f"the claim is too long ({len(text):,} characters; "
                          f"the limit is {MAX_LENGTH:,})")
     out, depth, count, pos = [], 0, 0, 0
-    previous, last = None, ""
+    previous, last, gap = None, "", False
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match:
@@ -79,9 +80,18 @@ def tokenize(text: str) -> str:
             raise ClaimError(f"number too long at column {pos + 1}")
         if kind == "transpose" and not (previous == "name" or last in (")", "]")):
             raise ClaimError(f"'.T' must follow a name or a closing bracket (column {pos + 1})")
-        if kind == "name" and previous == "number":
+        if kind == "name" and previous == "number" and not gap:
             raise ClaimError(f"a number runs into the name '{echo(token)}' at column "
                              f"{pos + 1}: write {echo(last)}*{echo(token)}")
+        if kind == "name" and keyword.iskeyword(token):
+            raise ClaimError(f"'{token}' is not allowed in a claim (column {pos + 1})")
+        if (kind in ("name", "number") and (previous in ("name", "number") or
+                                            last in (")", "]"))) or \
+                (token == "(" and (previous == "number" or last in (")", "]"))):
+            said = f"{echo(last)}*{echo(token)}" if kind != "op" and previous != "op" else \
+                f"* between '{last}' and '{token}'"
+            raise ClaimError(f"two factors side by side at column {pos + 1}: write {said} "
+                             f"(a product needs *)")
         if token in "([":
             depth += 1
             if depth > MAX_DEPTH:
@@ -96,6 +106,7 @@ def tokenize(text: str) -> str:
         out.append("**" if token == "^" else " " if kind == "space" else token)
         if kind != "space":
             previous, last = kind, token
+        gap = kind == "space"
         pos = match.end()
     return "".join(out)
 
@@ -106,8 +117,11 @@ def parse(text: str) -> Node:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        column = f" at column {exc.offset}" if exc.offset else ""
-        raise ClaimError(f"syntax error{column}: {exc.msg}") from None
+        ended = source.rstrip()
+        if not exc.offset or exc.offset > len(ended) or ended[-1] in "+-*/@,(^[":
+            raise ClaimError("the claim ends too early (a missing term or bracket?)") \
+                from None
+        raise ClaimError(f"syntax error at column {exc.offset}: {exc.msg}") from None
     except (RecursionError, MemoryError):
         raise ClaimError("the claim is nested too deeply") from None
     _check_depth(tree.body)
@@ -208,8 +222,8 @@ class _Reader:
         if name == "Sum":
             return self._sum(node, column)
         if name not in FUNCTIONS:
-            raise ClaimError(f"unknown function '{echo(name)}' at column {column}"
-                             f"{_suggest(name, FUNCTIONS)}")
+            hint = _suggest(name, FUNCTIONS) or f" (to multiply, write {echo(name)}*(...))"
+            raise ClaimError(f"unknown function '{echo(name)}' at column {column}{hint}")
         low, high = FUNCTIONS[name].arity
         if not low <= len(node.args) <= high:
             wanted = str(low) if low == high else f"{low} or {high}"

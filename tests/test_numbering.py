@@ -171,3 +171,22 @@ def test_the_textbook_specs_check_as_their_authors_write(name):
     assert results and all(r.ok for r in results)
     assert all(r.verdict.shown_by == "symbolic" for r in results
                if r.verdict.verdict == "correct")
+
+
+# --- messages that say what to write ---------------------------------------------------------
+
+@pytest.mark.parametrize("text, message", [
+    ("2delta_o1", "write 2*delta_o1"),
+    ("2 delta_o1", "write 2*delta_o1"),
+    ("out_h1 out_h2", "two factors side by side at column 8: write out_h1*out_h2"),
+    ("w_o[1, 2] delta_o1", "write * between ']' and 'delta_o1'"),
+    ("(out_h1)(out_h2)", "write * between ')' and '('"),
+    ("delta_o1(out_h1)", "to multiply, write delta_o1*(...)"),
+    ("out_h1 +", "the claim ends too early"),
+    ("out_h1 if w1 else 2", "'if' is not allowed in a claim"),
+])
+def test_syntax_mistakes_say_what_to_write(text, message):
+    with pytest.raises(ClaimError) as error:
+        expr.parse(text)
+    assert message in error.value.message
+    assert "invalid decimal literal" not in error.value.message

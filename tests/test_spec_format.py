@@ -148,7 +148,7 @@ ERRORS = {
     "inputs: 1\nlayers: [{name: h, units: 1, activation: {custom: 'y + 1'}}]\n":
         "s.yaml:2: layers[1].activation.custom: unknown name 'y' (write the activation in x)",
     "inputs: 1\nlayers: [{name: h, units: 1, activation: {custom: 'x +'}}]\n":
-        "s.yaml:2: layers[1].activation.custom: syntax error",
+        "s.yaml:2: layers[1].activation.custom: the claim ends too early",
     "inputs: 1\nlayers: [{name: h, units: 1}]\nloss: {custom: 'w_h1_i1 * out_h1'}\n":
         "s.yaml:3: loss.custom: unknown name 'w_h1_i1'",
 }
