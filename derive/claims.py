@@ -82,8 +82,42 @@ class Names(Vocabulary):
                 raise ClaimError(f"alias '{echo(name)}': {exc.message}") from None
         return self._parsed[name]
 
+    def indexed_alias(self, name: str, bound) -> expr.Node | None:
+        """An alias whose key has index letters (w2_{jk}: w_o[j, k]) read with other
+        letters that a template or a sum binds (w2_{kj} is w_o[k, j])."""
+        written = _INDEXED.fullmatch(name)
+        if not written or not set(_letters(written.group(2))) <= set(bound):
+            return None
+        key = ("indexed", name)
+        if key not in self._parsed:
+            self._parsed[key] = self._indexed(name, written)
+        return self._parsed[key]
+
+    def _indexed(self, name: str, written) -> expr.Node | None:
+        found = None
+        if written:
+            letters = _letters(written.group(2))
+            for key in self.aliases:
+                match = _INDEXED.fullmatch(key)
+                if not match or match.group(1) != written.group(1):
+                    continue
+                own = _letters(match.group(2))
+                body = self.alias(key)
+                if len(own) == len(letters) == len(set(own)) and \
+                        set(own) <= expr.free_names(body):
+                    found = expr.renamed(body, dict(zip(own, letters)))
+                    break
+        return found
+
     def known_names(self):
         return super().known_names() + list(self.aliases)
+
+
+_INDEXED = re.compile(r"(.+?)_\{?([a-z](?:,?[a-z])*)\}?")
+
+
+def _letters(text: str) -> list[str]:
+    return text.replace(",", "").replace("", " ").split()
 
 
 def parse_formula(formula: Formula) -> expr.Node:
@@ -238,6 +272,12 @@ def _exist(references, names: Vocabulary, layers: dict) -> bool:
     return True
 
 
+def _template_layer(check: Check) -> str | None:
+    """The layer whose weights a template runs over (w_o[j, k]: o)."""
+    match = re.fullmatch(r"\s*(?:w|b|delta|net)_([A-Za-z_]+)\s*\[.*", check.wrt)
+    return match.group(1) if match else None
+
+
 def _written(value, text: str, env: dict) -> str:
     """How a check's of or wrt is shown: its name, or the family with the indices in."""
     if not matrices.is_matrix(value):
@@ -251,6 +291,7 @@ def _expand(network: Network, check: Check):
     names = Names(network)
     file = check.file or network.spec.file
     bodies = [(f, _located(f, parse_formula)) for f in _formulas(check)]
+    names.template_layer = _template_layer(check)
     sums: dict = {}
     work = expr.Work()
     for env, of, wrt in _instances(network, check, [body for _, body in bodies]):

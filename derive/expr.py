@@ -340,6 +340,14 @@ class Scope:
         """The formula an alias name stands for, or None."""
         return None
 
+    def indexed_alias(self, name: str, bound) -> Node | None:
+        """An alias with index letters, read with other letters that are bound."""
+        return None
+
+    def in_template_layer(self, base: str, sub: str | None, env: dict):
+        """w_{jk}, \\delta_j of the layer a template indexes (wrt: w_o[j, k]), or None."""
+        return None
+
     def layered(self, letter: str) -> str | None:
         """What a numbered letter stands for (out, net, input, ...), or None."""
         return None
@@ -435,6 +443,9 @@ class Evaluator:
             alias = self.scope.alias(written)
             if alias is not None:
                 return self._alias(written, alias)
+        alias = self.scope.indexed_alias(raw, self.env)
+        if alias is not None:
+            return self._alias(raw, alias)
         if sub is None and base in self.env:
             return sp.Integer(self.env[base])
         for candidate in candidates:
@@ -449,6 +460,9 @@ class Evaluator:
         if sub is not None and sub.isdigit() and self.scope.layered(base) in ("input",
                                                                               "target"):
             return self.scope.family(base, (int(sub),))  # x_1, y_2 of numbered notation
+        value = self.scope.in_template_layer(base, sub, self.env)
+        if value is not None:
+            return value
         if sub is None and base == "e":
             return sp.E
         hint = _suggest(candidates[0], self.scope.known_names())
@@ -760,6 +774,22 @@ def layer_numbers(node: Node, scope: Scope):
 
 def _letter(node: Node) -> str:
     return node.value[0]
+
+
+def renamed(node: Node, names: dict[str, str]) -> Node:
+    """The formula with index letters renamed (an alias w2_{jk} read as w2_{kj}); a letter
+    a Sum inside binds is left alone there."""
+    if node.kind == "sum" and node.value in names:
+        names = {k: v for k, v in names.items() if k != node.value}
+    if node.kind == "name" and node.value in names:
+        return Node("name", value=names[node.value], column=node.column)
+    if node.kind == "latex" and node.value[1] is None and node.value[0] in names:
+        letter = names[node.value[0]]
+        return Node("latex", value=(letter, None, letter), column=node.column)
+    if not names or not node.args:
+        return node
+    return Node(node.kind, tuple(renamed(a, names) if isinstance(a, Node) else a
+                                 for a in node.args), node.value, node.column)
 
 
 def free_names(node: Node) -> set[str]:

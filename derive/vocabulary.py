@@ -27,6 +27,7 @@ class Vocabulary(expr.Scope):
     def __init__(self, network: Network):
         self.network = network
         self._members: dict[tuple, sp.Symbol | None] = {}  # a template asks again and again
+        self.template_layer: str | None = None  # the layer a check's template indexes
 
     def name(self, name):
         network = self.network
@@ -231,6 +232,21 @@ class Vocabulary(expr.Scope):
             return layer.units
         if position == 1 and match.group(1) == "w":
             return len(network.below(layer))
+        return None
+
+    def in_template_layer(self, base, sub, env):
+        """In a template over a layer's weights (wrt: w_o[j, k]), LaTeX's w_{jk}, b_j and
+        \\delta_j are that layer's, as a course writes them."""
+        layer = self.template_layer
+        if layer is None or sub is None:
+            return None
+        letters = list(sub.replace(",", "").replace("_", ""))
+        if not all(letter in env for letter in letters):
+            return None
+        if base == "w" and len(letters) == 2:
+            return self.family(f"w_{layer}", tuple(env[x] for x in letters))
+        if base in ("delta", "b") and len(letters) == 1:
+            return self.family(f"{base}_{layer}", (env[letters[0]],))
         return None
 
     def derivative(self, of, wrt):

@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive import api, calculus, expr, latex, numeric
+from derive import api, calculus, claims, expr, latex, numeric
 from derive.claims import Names
 from derive.errors import ClaimError
 from derive.notation import to_latex
@@ -187,3 +187,38 @@ def test_kronecker_delta_is_available_only_through_an_alias(tmp_path):
     without.write_text(spec.read_text().replace("'\\delta_{ij}'", "'\\delta_{xy}'"))
     with pytest.raises(ClaimError, match=r"unknown name '\\delta_\{ij\}'"):
         api.check(without)
+
+
+GAPS = r"""inputs: 2
+layers:
+  - {name: h, units: 2, activation: sigmoid}
+  - {name: o, units: 2, activation: sigmoid}
+loss: sse
+aliases:
+  "w2_{jk}": "w_o[j, k]"
+checks:
+  - wrt: w_o[j, k]
+    latex: '\delta_j \, out_{hk}'
+  - wrt: w_o[j, k]
+    latex: 'b_j w_{jk} \delta_j'
+    expect: incorrect
+  - wrt: w_h[j, k]
+    latex: '\sum_m \delta_{om} w2_{mj} \, out_{hj} (1 - out_{hj}) \, i_k'
+  - wrt: w_h[j, k]
+    latex: '\sum_m \delta_{om} w2_{jm} \, out_{hj} (1 - out_{hj}) \, i_k'
+    expect: incorrect
+"""
+
+
+def test_a_template_layers_own_names_and_aliases_with_index_letters(tmp_path):
+    """As a student writes a layer's weights in a template over them (w_{jk}, \\delta_j),
+    and a course's alias with index letters read with the letters swapped."""
+    path = tmp_path / "gaps.yaml"
+    path.write_text(GAPS)
+    results = api.check(path, isolated=False)
+    assert len(results) == 16 and all(r.ok for r in results)
+    network = api.load(path)
+    [check] = [c for c in network.spec.checks if "w2_{mj}" in (c.claim.text if c.claim else "")]
+    first = claims.claims_of(network, check)[0]  # j = 1, k = 1
+    assert first.claim == read(network, "delta_o1*w_o1_h1*out_h1*(1 - out_h1)*i1 + "
+                               "delta_o2*w_o2_h1*out_h1*(1 - out_h1)*i1")
