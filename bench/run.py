@@ -92,6 +92,30 @@ def template(data: dict, one_by_one: bool = False, isolated: bool = True) -> lis
     return [r.verdict for r in api.check_claims(network, items, isolated=isolated)]
 
 
+MATRIX = Check(wrt="W_h", claim=Formula(
+    "((transpose(W_o) @ delta_o) * out_h * (1 - out_h)) @ transpose(inputs)", "sympy", 1))
+
+
+def matrix_claim(data: dict) -> list:
+    """From the spec to the verdict on MATRIX: the template's claim in matrix form."""
+    network = api.load(data)
+    return [r.verdict for r in api.check_claims(network, claims.claims_of(network, MATRIX))]
+
+
+def matrix_form() -> None:
+    """A matrix claim costs what the template over the same weights costs (SPEC §6)."""
+    print(f"\n{'wrt: W_h in matrix form':>24} {'entries':>10} {'template (s)':>13} "
+          f"{'matrix (s)':>11} {'ratio':>6}  shown by")
+    for sizes in ([16, 8, 4], [32, 16, 10], [64, 32, 10]):
+        data = spec(sizes)
+        found = []
+        matrix = median_time(lambda data=data, found=found: found.append(matrix_claim(data)),
+                             1)
+        together = median_time(lambda data=data: template(data), 1)
+        print(f"{'-'.join(map(str, sizes)):>24} {sizes[0] * sizes[1]:>10,} {together:>13.2f} "
+              f"{matrix:>11.2f} {matrix / together:>5.2f}x  {found[-1][0].shown_by}")
+
+
 def isolation_overhead() -> None:
     """What judging each claim in a worker process costs, beside judging it here."""
     print(f"\n{'isolation':>34} {'in-process (s)':>15} {'isolated (s)':>13} "
@@ -196,6 +220,7 @@ def main() -> None:
         print(f"{'-'.join(map(str, sizes)):>24} {len(found[-1]):>10,} {alone:>15.2f} "
               f"{together:>13.2f} {alone / together:>5.1f}x {full:>15,}  {shown}")
 
+    matrix_form()
     isolation_overhead()
     grading_a_class()
 
