@@ -60,8 +60,40 @@ def show(network: Network, console: Console) -> None:
     families.add_row(escape(f"target_{spec.output.name}[j]"), f"j = 1..{spec.output.units}",
                      "target of output j")
     console.print(families)
+    _matrices(network, console)
     console.print("d(A, B): partial derivative of A w.r.t. B, holding B's layer-mates of "
                   "its kind fixed; Sum(expr, (j, 1, n_h)); KroneckerDelta(i, j)")
+
+
+def _matrices(network: Network, console: Console) -> None:
+    """The vectors and matrices of SPEC §6 and, with `notation:`, the numbered layers."""
+    spec = network.spec
+    table = Table("name", "shape", "meaning", title="Vectors and matrices",
+                  title_justify="left")
+    table.add_row("inputs", f"{len(spec.inputs)}×1", "the inputs")
+    for layer in spec.layers:
+        n, m = layer.units, len(network.below(layer))
+        table.add_row(escape(f"net_{layer.name}, out_{layer.name}, delta_{layer.name}"),
+                      f"{n}×1", f"nets, outputs, deltas of {layer.name}")
+        table.add_row(escape(f"W_{layer.name}"), f"{n}×{m}",
+                      f"weights into {layer.name} (row: the unit fed)")
+        if any(layer.biases):
+            table.add_row(escape(f"b_{layer.name}"), f"{n}×1", f"biases of {layer.name}")
+    table.add_row(escape(f"target_{spec.output.name}"), f"{spec.output.units}×1", "targets")
+    console.print(table)
+    numbering = spec.notation
+    if numbering is None:
+        return
+    layers = Table("number", "layer", title="Layer numbers",
+                   title_justify="left")
+    layers.add_row(str(numbering.first), "input")
+    for k, layer in enumerate(spec.layers, start=numbering.first + 1):
+        last = " (L)" if k == numbering.last(len(spec.layers)) else ""
+        layers.add_row(str(k), escape(layer.name) + last)
+    console.print(layers)
+    letters = ", ".join(f"{letter}: {meaning}" for letter, meaning in numbering.letters.items())
+    console.print(escape(f"letters: {letters}; write a[l, j], w[l, j, k], W[l], delta[l], "
+                         f"... (L: the last layer)"))
 
 
 SHOWN = 8  # names of one kind in one layer listed by `show`; the families cover the rest

@@ -108,6 +108,15 @@ def test_show_lists_every_name_and_family():
     for name in ("net_h1", "out_o2", "delta_h2", "target_o1", "E_o1", "E_total",
                  "w_o[j, k]", "out_h[j]", "i[k]", "n_h", "weight h1 -> o1"):
         assert name in result.output
+    assert "Vectors and matrices" in result.output and "│ W_o " in result.output
+    assert "Layer numbers" not in result.output  # no notation: no numbered layers
+
+
+def test_show_lists_the_layer_numbers_and_letters_of_a_notation():
+    result = run("show", str(SPECS / "ng.yaml"))
+    assert result.exit_code == 0
+    assert "Layer numbers" in result.output and "o (L)" in result.output
+    assert "dZ: delta" in result.output and "w[l, j, k]" in result.output
 
 
 # --- check --------------------------------------------------------------------------------
