@@ -85,8 +85,9 @@ def test_every_entry_of_every_gradient_matrix_matches_finite_differences(case):
 @FEW
 @given(case=cases(max_layers=3, max_units=3))
 def test_textbook_matrix_formulas_match_finite_differences_entry_by_entry(case):
-    """delta_L @ transpose(out below) is the weight gradient, and transpose(W above) @
-    delta above is dE/d(out_L), entry by entry, whatever the activations and the loss
+    """delta_L @ transpose(out below) is the weight gradient (as finite differences and
+    the scalar engine's gradients have it), and transpose(W above) @ delta above is
+    dE/d(out_L), entry by entry, whatever the activations and the loss
     (tied weights and l2 are left out: there the textbook's formula is not the gradient)."""
     spec = {**case.spec, "layers": [{k: v for k, v in layer.items() if k != "weights"}
                                     for layer in case.spec["layers"]]}
@@ -105,6 +106,9 @@ def test_textbook_matrix_formulas_match_finite_differences_entry_by_entry(case):
         wanted = [difference(spec, case.point, "E_total", w)
                   for row in layer.weights for w in row]
         assert all(close(g, w) for g, w in zip(got, wanted, strict=True))
+        scalar = numbers(network, case.point, [calculus.gradient(network, w)
+                                               for row in layer.weights for w in row])
+        assert all(close(g, s) for g, s in zip(got, scalar, strict=True))  # the scalar engine
         if index + 1 < len(layers):
             above = layers[index + 1].name
             formula = value(network, f"transpose(W_{above}) @ delta_{above}")
