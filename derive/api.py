@@ -102,6 +102,18 @@ def gradients(network: Network, wrt: list[str] | None = None, *, at: dict | None
     return Gradients(network, loss, items, expanded)
 
 
+def explain(network: Network, wrt: str, at: dict | None = None):
+    """The worked derivation of dE_total/d(wrt) (explain.py). It shows the truth, so a
+    course whose feedback level hides the truth does not explain its own exercises."""
+    from . import explain as explaining
+
+    level = feedback.level(network.spec.feedback, course(network))
+    if not feedback.allows(level, "truth"):
+        raise DeriveError(f"explain shows the true derivation, which this course's feedback "
+                          f"level ({level}) does not show")
+    return explaining.derivation(network, wrt, at)
+
+
 @dataclass
 class Result:
     """A judged claim: what was claimed, the verdict, and whether it met its `expect`.

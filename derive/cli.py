@@ -103,6 +103,23 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
 
 
 @main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--wrt", required=True, help="The weight, bias, input, net or out.")
+@click.option("--format", "fmt", type=click.Choice(["text", "latex", "markdown"]),
+              default="text", help="latex: a standalone document.")
+@click.option("--at", multiple=True, callback=_assignment, metavar="NAME=NUMBER",
+              help="Override a value of the spec (repeatable).")
+def explain(spec, wrt, fmt, at):
+    """The worked derivation of dE_total/dWRT: the chain rule through the network, each
+    factor symbolic and numeric, summed over every path."""
+    from . import api, explain
+
+    derivation = api.explain(api.load(spec), wrt, at)
+    click.echo({"text": explain.text, "markdown": explain.markdown,
+                "latex": explain.latex}[fmt](derivation), nl=False)
+
+
+@main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "latex", "github"]),
               default="text", help="github: annotations on the YAML lines in GitHub Actions.")
