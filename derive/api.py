@@ -177,6 +177,11 @@ class Result:
                          if of == "E_total" else f"  the point: {at}")
         if v.hint:
             lines.append(f"  hint: {echo(v.hint, 300)}")
+        if self.truth_text is not None and c.of == "E_total" and v.verdict != "correct":
+            wrt = c.grid.names[tuple(v.counterexample["entry"])][1] if c.grid is not None \
+                and v.counterexample and "entry" in v.counterexample else c.wrt
+            if c.grid is None or wrt != c.wrt:
+                lines.append(f"  how it goes: derive explain {c.file} --wrt {wrt}")
         return [printable(line) for line in lines]  # each stays one line, whatever it quotes
 
     def _repr_html_(self) -> str:

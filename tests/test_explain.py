@@ -122,3 +122,15 @@ def test_explain_latex_compiles(tmp_path, spec, wrt):
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
     assert "Overfull" not in run.stdout
+
+
+def test_a_failing_claim_points_to_the_worked_derivation_where_the_truth_may_be_shown():
+    network = api.load(MAZUR)
+    [result] = api.check_one(network, "w1", "delta_h1*i2", isolated=False)
+    assert f"  how it goes: derive explain {MAZUR} --wrt w1" in result.explain()
+    [matrix] = api.check_one(network, "W_o", "out_h @ transpose(delta_o)", isolated=False)
+    assert any(line.endswith("--wrt w6") and "derive explain" in line
+               for line in matrix.explain())  # the first wrong entry's own weight
+    hidden = api.load(MAZUR, level="counterexample")
+    [result] = api.check_one(hidden, "w1", "delta_h1*i2", isolated=False)
+    assert not any("derive explain" in line for line in result.explain())
