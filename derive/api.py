@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import itertools
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -233,6 +234,7 @@ def check_claims(network: Network, items: list[claims.Claim],
         level = feedback.level(network.spec.feedback, course(network))
         results = _results(items, judged, level)
         _transposed(network, results, budget, one)
+        _swapped(network, results, budget, one)
     _first_wrong_step(results)
     return results
 
@@ -262,6 +264,34 @@ def _results(items: list[claims.Claim], judged: dict, level: str) -> list[Result
             result.judged = matrix_checks.merged(result.claim.grid,
                                                  grids[id(result.claim.grid)])
     return results
+
+
+def _swapped(network: Network, results: list[Result], budget: float, one) -> None:
+    """Say "j and k are swapped" of a template's wrong instances, once every one of them
+    is proved right with those two index values exchanged."""
+    groups: dict = {}
+    for result in results:
+        c = result.claim
+        if c.rebuild is not None and c.template and result.judged.verdict == "incorrect":
+            groups.setdefault(c.template, []).append(result)
+    for wrong in groups.values():
+        names = list(wrong[0].claim.index)
+        for a, b in itertools.combinations(names, 2):
+            try:
+                flipped = [claims.Claim(
+                    r.claim.file, r.claim.line, r.claim.of, r.claim.wrt,
+                    r.claim.rebuild({**r.claim.index, a: r.claim.index[b],
+                                     b: r.claim.index[a]}),
+                    r.claim.truth, r.claim.text, r.claim.index, assume=r.claim.assume,
+                    template=(*r.claim.template, "swapped", a, b)) for r in wrong]
+            except DeriveError:  # an index out of its range once exchanged
+                continue
+            found = templates.judge(network, flipped, budget, one)
+            if all(v.shown_by == "symbolic" for v in found):
+                for r in wrong:
+                    note = f"{a} and {b} are swapped"
+                    r.judged.hint = f"{note} ({r.judged.hint})" if r.judged.hint else note
+                break
 
 
 def _transposed(network: Network, results: list[Result], budget: float, one) -> None:

@@ -43,6 +43,8 @@ class Claim:
     template: tuple | None = None  # shared by the instances of one template (and step)
     grid: Grid | None = None  # of a matrix check: an entry of it, or (entry None) the whole
     entry: tuple[int, int] | None = None  # (row, column), 1-based
+    rebuild: object = field(default=None, repr=False, compare=False)  # env -> the claim
+    # with other index values (a template's hint: are two indices swapped?)
 
 
 class Names(Vocabulary):
@@ -308,11 +310,17 @@ def _expand(network: Network, check: Check):
             step = number if check.steps else None
             made = Claim(file, formula.line, shown_of, shown_wrt, claim, truth,
                          formula.text, env, step, check.expect, check.assume, check.exercise,
-                         (id(check), formula.line, step) if env else None)
+                         (id(check), formula.line, step) if env else None,
+                         rebuild=partial(_rebuilt, network, body) if len(env) > 1 else None)
             if matrices.is_matrix(claim) or matrices.is_matrix(truth):
                 yield from _entries(made, of, wrt)
             else:
                 yield made
+
+
+def _rebuilt(network: Network, body: expr.Node, env: dict):
+    """The claim read with other index values (no rules of use: this is for a hint)."""
+    return expr.evaluate(body, Names(network), env)
 
 
 def _entries(whole: Claim, of, wrt):

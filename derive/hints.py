@@ -1,5 +1,6 @@
 """Why a claim is wrong, in words: wrong sign, a constant factor, identically zero, a
-condition on the targets, a term too few or too many.
+condition on the targets, the part that is wrong (localise.py), a term too few or too
+many.
 
 Read off claim and truth at a few points (a hint is words, not a verdict: one precision
 is enough), and, for a term, off the two formulas themselves.
@@ -13,7 +14,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from . import calculus, limits, proof
+from . import calculus, limits, localise, proof
 from .assumptions import SUM_TO_ONE
 from .network import Network
 from .notation import to_text
@@ -49,7 +50,13 @@ def hint(screen: Screen, wrong: Sample) -> str | tuple[str, tuple[str, sp.Expr]]
                 if _holds_under(screen, wrong, samples, condition, equal):
                     return f"holds only when the {condition}"
     try:
-        with limits.time_limit(TERM_BUDGET):
+        with limits.time_limit(localise.BUDGET + TERM_BUDGET):
+            edit = localise.localise(screen.network, screen.claim, screen.truth, screen.assume,
+                                     [(t, env) for _, (_, t, env) in samples[:3]],
+                                     screen.digits)
+            if edit is not None:
+                term = (edit.words, edit.exprs)
+                return worded(term), term
             term = _one_term(screen.network, screen.claim, screen.truth)
             return term and (worded(term), term)
     except limits.OutOfTime:
@@ -57,7 +64,10 @@ def hint(screen: Screen, wrong: Sample) -> str | tuple[str, tuple[str, sp.Expr]]
 
 
 def worded(term: tuple[str, sp.Expr]) -> str:
-    """("the claim lacks the term", delta_o2*out_h1) -> the hint as printed."""
+    """("the claim lacks the term", delta_o2*out_h1) -> the hint as printed; an edit's
+    words name its expressions in place ("{0} where {1} belongs")."""
+    if isinstance(term[1], sp.Tuple):
+        return localise.Edit(term[0], term[1]).said(to_text)
     return f"{term[0]} {to_text(term[1])}"
 
 

@@ -1,0 +1,159 @@
+"""Hints as good as a teaching assistant's, and never untrue (issue: where it goes wrong).
+
+A table of mistakes students make on sigmoid, tanh, relu and softmax networks, each with
+the hint it must get. Every hint that names an edit ("w6 where w7 belongs", "lacks the
+factor ...") is then checked for truth here, apart from how it was found: the edit is
+applied to the claim and the result must be proved equal to the truth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derive import api, verdicts
+
+SPECS = Path(__file__).parent.parent / "specs"
+
+
+def two_layers(hidden: str, output: str = "sigmoid", loss: str = "sse") -> dict:
+    return {"inputs": ["i1", "i2"], "loss": loss, "layers": [
+        {"name": "h", "units": 2, "activation": hidden, "weights": [["w1", "w2"], ["w3", "w4"]],
+         "bias": "b1"},
+        {"name": "o", "units": 2, "activation": output, "weights": [["w5", "w6"], ["w7", "w8"]],
+         "bias": "b2"}]}
+
+
+NETWORKS = {
+    "sigmoid": two_layers("sigmoid"), "tanh": two_layers("tanh"), "relu": two_layers("relu"),
+    "softmax": {"inputs": ["x1", "x2", "x3"], "loss": "cross_entropy", "layers": [
+        {"name": "s", "units": 3, "activation": "softmax", "bias": "none"}]},
+    "classifier": two_layers("sigmoid", "softmax", "cross_entropy"),
+    "hidden softmax": two_layers("softmax"),
+}
+HIDDEN = "(delta_o1*w5 + delta_o2*w7)"
+
+MISTAKES = [
+    # network, of, wrt, claim, the hint (or part of it)
+    ("sigmoid", "E_total", "w5", "(out_o1 - target_o1)*out_h1",
+     "the claim lacks the factor out_o1*(1 - out_o1)"),
+    ("sigmoid", "E_total", "w5", "delta_o1*out_h2", "out_h2 where out_h1 belongs"),
+    ("sigmoid", "E_total", "w5", "(target_o1 - out_o1)*out_o1*(1 - out_o1)*out_h1",
+     "wrong sign"),
+    ("sigmoid", "E_total", "w5", "2*delta_o1*out_h1", "off by a constant factor 2"),
+    ("sigmoid", "E_total", "w5", "delta_o1*out_h1*out_o1",
+     "the claim has an extra factor out_o1"),
+    ("sigmoid", "E_total", "w5", "delta_o2*out_h1", "delta_o2 where delta_o1 belongs"),
+    ("sigmoid", "E_total", "w1", "(delta_o1*w5 + delta_o2*w6)*out_h1*(1 - out_h1)*i1",
+     "w6 where w7 belongs"),
+    ("sigmoid", "E_total", "w1", f"{HIDDEN}*i1", "the claim lacks the factor out_h1*(1 - out_h1)"),
+    ("sigmoid", "E_total", "w1", "delta_o1*w5*out_h1*(1 - out_h1)*i1",
+     "the claim lacks the term"),
+    ("sigmoid", "E_total", "w1", f"{HIDDEN}*out_h1*(1 - out_h1)*i2", "i2 where i1 belongs"),
+    ("sigmoid", "E_total", "w1", f"{HIDDEN}*out_o1*(1 - out_o1)*i1",
+     "out_o1*(1 - out_o1) where out_h1*(1 - out_h1) belongs"),
+    ("sigmoid", "E_total", "b2", "delta_o1", "the claim lacks the term delta_o2"),
+    ("sigmoid", "out_h1", "net_h1", "out_h1*(1 + out_h1)", "out_h1 + 1 where 1 - out_h1 belongs"),
+    ("sigmoid", "E_total", "w1", "0", "the claim is identically zero"),
+    ("sigmoid", "E_total", "net_o1", "out_o1 - target_o1",
+     "the claim lacks the factor out_o1*(1 - out_o1)"),
+    ("tanh", "E_total", "w1", f"{HIDDEN}*(1 - out_h1)*i1",
+     "1 - out_h1 where 1 - out_h1**2 belongs"),
+    ("tanh", "out_h1", "net_h1", "1 - out_h1", "1 - out_h1 where 1 - out_h1**2 belongs"),
+    ("tanh", "E_total", "w1", f"{HIDDEN}*out_h1*(1 - out_h1)*i1",
+     "out_h1*(1 - out_h1) where 1 - out_h1**2 belongs"),
+    ("tanh", "E_total", "w3", f"{HIDDEN}*(1 - out_h2**2)*i1",
+     "w5 where w6 belongs, and w7 where w8 belongs"),
+    ("relu", "E_total", "w1", f"{HIDDEN}*i1", "the claim lacks the factor Heaviside(net_h1, 0)"),
+    ("relu", "E_total", "w1", f"{HIDDEN}*out_h1*i1", "out_h1 where Heaviside(net_h1, 0) belongs"),
+    ("softmax", "out_s1", "net_s1",
+     "exp(net_s1)*(net_s2 + net_s3)/(exp(net_s1) + exp(net_s2) + exp(net_s3))**2",
+     "net_s2 where exp(net_s2) belongs, and net_s3 where exp(net_s3) belongs"),
+    ("softmax", "out_s1", "net_s2", "out_s1*out_s2", "wrong sign"),
+    ("softmax", "out_s1", "net_s1", "out_s1*(1 + out_s1)", "out_s1 + 1 where 1 - out_s1 belongs"),
+    ("softmax", "out_s2", "net_s1", "-out_s1*out_s3", "out_s3 where out_s2 belongs"),
+    ("classifier", "E_total", "net_o1", "out_o1 - target_o1",
+     "holds only when the targets sum to 1"),
+    ("hidden softmax", "E_total", "w1",
+     "Sum(Sum(delta_o[j]*w_o[j, 1], (j, 1, 2))*out_h1*(KroneckerDelta(i, 1) - out_h[i])*i1, "
+     "(i, 1, 2))", "the claim is identically zero"),  # the accepted answer's formula
+]
+
+
+@pytest.fixture(scope="module")
+def networks():
+    return {name: api.load(data) for name, data in NETWORKS.items()}
+
+
+@pytest.mark.parametrize("network, of, wrt, claim, hint", MISTAKES,
+                         ids=[f"{n}: d({o}, {w}) = {c[:30]}" for n, o, w, c, _ in MISTAKES])
+def test_each_mistake_gets_its_hint_and_the_hint_is_true(networks, network, of, wrt, claim,
+                                                         hint):
+    net = networks[network]
+    [result] = api.check_one(net, wrt, claim, of, isolated=False)
+    v = result.verdict
+    assert v.verdict == "incorrect"
+    assert hint in (v.hint or ""), v.hint
+    if v.term is not None:
+        mended = _mended(result.claim.claim, v.term)
+        if mended is not None:
+            again = verdicts.judge(net, mended, result.claim.truth)
+            assert (again.verdict, again.shown_by) == ("correct", "symbolic"), v.hint
+
+
+def _mended(claim: sp.Expr, term) -> sp.Expr | None:
+    """The claim with the hint's edit made, applied here from what the hint says."""
+    words, exprs = term
+    if isinstance(exprs, sp.Tuple) and "where" in words:
+        pairs = list(zip(exprs.args[::2], exprs.args[1::2]))
+        keep = {right: sp.Dummy() for _, right in pairs}  # exp(net_s2) stays as written
+        mended = claim.xreplace(keep)
+        if all(wrong.is_Symbol for wrong, _ in pairs):
+            mended = mended.xreplace(dict(pairs))
+        else:  # a factor in place of another
+            [(wrong, right)] = pairs
+            mended = mended / wrong * right
+        return mended.xreplace({d: e for e, d in keep.items()})
+    if "lacks the factor" in words:
+        return claim * exprs.args[0]
+    if "extra factor" in words:
+        return claim / exprs.args[0]
+    if "lacks the term" in words:
+        return claim + exprs
+    if "extra term" in words:
+        return claim - exprs
+    return None
+
+
+def test_swapped_template_indices_are_named(networks):
+    data = {"inputs": 3, "loss": "sse", "layers": [
+        {"name": "h", "units": 3, "activation": "sigmoid"},
+        {"name": "o", "units": 3, "activation": "sigmoid"}]}
+    network = api.load(data)
+    results = api.check_one(network, "w_o[j, k]", "delta_o[k]*out_h[j]", isolated=False)
+    wrong = [r for r in results if r.verdict.verdict == "incorrect"]
+    assert len(wrong) == 6  # the diagonal is right as it stands
+    assert all(r.verdict.hint.startswith("j and k are swapped") for r in wrong)
+
+
+def test_no_edit_is_hinted_when_none_is_proved(networks):
+    """A claim wrong in two unrelated places gets no made-up single edit."""
+    [result] = api.check_one(networks["sigmoid"], "w1", "delta_o2*w6*out_h2*i2",
+                             isolated=False)
+    assert result.verdict.verdict == "incorrect"
+    assert "where" not in (result.verdict.hint or "")
+
+
+def test_a_template_s_relabelled_instances_name_their_own_quantities():
+    data = {"inputs": 8, "loss": "sse", "layers": [
+        {"name": "h", "units": 8, "activation": "sigmoid"},
+        {"name": "o", "units": 8, "activation": "sigmoid"}]}
+    network = api.load(data)
+    results = api.check_one(network, "w_o[j, k]", "(out_o[j] - target_o[j])*out_h[k]",
+                            isolated=False)
+    assert len(results) == 64 and all(r.verdict.verdict == "incorrect" for r in results)
+    for r in results[:10]:
+        j = r.claim.index["j"]
+        assert r.verdict.hint == f"the claim lacks the factor out_o{j}*(1 - out_o{j})"
