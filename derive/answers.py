@@ -18,8 +18,9 @@ from pathlib import Path
 from . import files, safeyaml
 from . import spec as specs
 from .errors import SpecError, did_you_mean, echo
+from .questions import Check, Questions
 from .safeyaml import line_of
-from .spec import Check, Spec
+from .spec import Spec
 
 KEYS = ("network", "answers", "aliases", "name")
 
@@ -134,8 +135,8 @@ def _against(reader: specs.Reader, top: dict, course: Spec) -> Spec:
                       exercise=exercise.id, use=exercise.use, restricted=True)
         if exercise.id in answers:
             try:
-                reader.answer(check, answers[exercise.id], line_of(answers, exercise.id),
-                              f"answers.{exercise.id}")
+                Questions(reader).answer(check, answers[exercise.id],
+                                         line_of(answers, exercise.id), f"answers.{exercise.id}")
             except SpecError as exc:  # this answer alone is lost
                 check.error = exc
         spec.checks.append(check)

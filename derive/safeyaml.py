@@ -14,7 +14,7 @@ import re
 
 import yaml
 
-from .errors import SpecError
+from .errors import SpecError, echo
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -167,3 +167,20 @@ def _attach(stack: list, value, line: int, file: str) -> None:
 
 
 _NO_KEY = object()
+
+
+def kind_of(value) -> str:
+    """What a YAML value is, for a message: a list, the number 3, the text '...'."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return f"the text '{echo(value, 30)}'"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

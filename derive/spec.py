@@ -11,18 +11,15 @@ from pathlib import Path
 import sympy as sp
 
 from . import activations, expr, feedback, files, losses, numbering, safeyaml
-from .assumptions import ASSUMPTIONS
+from .assumptions import ASSUMPTIONS  # noqa: F401 (claims and the CLI read it here)
 from .errors import DeriveError, SpecError, did_you_mean, echo
-from .safeyaml import line_of
+from .questions import IDENTIFIER, MAX_NAME, Check, Exercise, Formula, Questions  # noqa: F401
+from .safeyaml import kind_of, line_of
 
 MAX_UNITS = 1024
 MAX_LAYERS = 32
 MAX_EDGES = 250_000
-MAX_NAME = 48
-MAX_CHECKS = 500  # checks (or exercises) in one file: a homework has ten
-MAX_ID = 64
 
-IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 LAYER_NAME = re.compile(r"[A-Za-z](?:[A-Za-z_]*[A-Za-z])?")
 DERIVED = re.compile(r"(net|out|delta|target|E|n|d)_.*")
 RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "x",
@@ -30,18 +27,7 @@ RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "
 
 TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "notation", "values", "checks",
             "aliases", "exercises", "feedback")
-EXERCISE_KEYS = ("id", "wrt", "of", "expect", "assume", "use", "points")
 LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias")
-CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume", "use")
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A formula as the user wrote it, with where it was written."""
-
-    text: str
-    syntax: str  # "sympy" or "latex"
-    line: int
 
 
 @dataclass
@@ -57,40 +43,6 @@ class Layer:
 
     def unit(self, j: int) -> str:
         return f"{self.name}{j}"
-
-
-@dataclass
-class Check:
-    wrt: str
-    of: str = "E_total"
-    claim: Formula | None = None
-    steps: list[Formula] = field(default_factory=list)
-    expect: str = "correct"
-    assume: str | None = None
-    line: int | None = None
-    file: str | None = None  # where the formula is written, if not in the network's file
-    exercise: str | None = None  # the teacher's id, for a check made from an answer
-    use: tuple[str, ...] | None = None  # what the answer may be written in (usage.py)
-    restricted: bool = False  # a student's answer: never d(...) or the asked quantity
-    error: DeriveError | None = None  # the answer could not be read (answers.py)
-
-    @property
-    def answered(self) -> bool:
-        return self.claim is not None or bool(self.steps)
-
-
-@dataclass
-class Exercise:
-    """A teacher's question: which derivative, what is expected; the answer comes apart."""
-
-    id: str
-    wrt: str
-    of: str = "E_total"
-    expect: str = "correct"
-    assume: str | None = None
-    use: tuple[str, ...] | None = None
-    points: float = 1
-    line: int = 0
 
 
 @dataclass
@@ -152,7 +104,7 @@ class Reader:
     def mapping(self, value, line: int, where: str, allowed: tuple[str, ...],
                 required: tuple[str, ...] = ()) -> dict:
         if not isinstance(value, dict):
-            raise self.fail(line, f"{where}: expected a mapping, got {_kind(value)}")
+            raise self.fail(line, f"{where}: expected a mapping, got {kind_of(value)}")
         for key in value:
             if key not in allowed:
                 hint = did_you_mean(key, allowed, n=1) or f" (allowed: {', '.join(allowed)})"
@@ -165,7 +117,7 @@ class Reader:
 
     def name(self, value, line: int, where: str) -> str:
         if not isinstance(value, str):
-            raise self.fail(line, f"{where}: expected a name, got {_kind(value)}")
+            raise self.fail(line, f"{where}: expected a name, got {kind_of(value)}")
         if len(value) > MAX_NAME or not IDENTIFIER.fullmatch(value):
             raise self.fail(line, f"{where}: '{echo(value)}' is not a valid name (letters, "
                             f"digits and _, starting with a letter)")
@@ -178,14 +130,14 @@ class Reader:
 
     def number(self, value, line: int, where: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(line, f"{where}: expected a number, got {_kind(value)}")
+            raise self.fail(line, f"{where}: expected a number, got {kind_of(value)}")
         if not math.isfinite(value) or abs(value) > 1e12:
             raise self.fail(line, f"{where}: {value} is out of range")
         return value
 
     def count(self, value, line: int, where: str, most: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(line, f"{where}: expected a whole number, got {_kind(value)}")
+            raise self.fail(line, f"{where}: expected a whole number, got {kind_of(value)}")
         if not 1 <= value <= most:
             raise self.fail(line, f"{where}: {value} is out of range (1 to {most})")
         return value
@@ -196,7 +148,7 @@ class Reader:
 
     def text(self, value, line: int, where: str) -> str:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise self.fail(line, f"{where}: expected text, got {_kind(value)}")
+            raise self.fail(line, f"{where}: expected text, got {kind_of(value)}")
         return str(value)
 
     def formula(self, value, line: int, where: str) -> expr.Node:
@@ -233,9 +185,9 @@ class Reader:
         if top.get("aliases") is not None:
             spec.aliases = self.aliases(top["aliases"], at("aliases"), spec.alias_places)
         if top.get("checks") is not None:
-            spec.checks = self.checks(top["checks"], at("checks"))
+            spec.checks = Questions(self).checks(top["checks"], at("checks"))
         if top.get("exercises") is not None:
-            spec.exercises = self.exercises(top["exercises"], at("exercises"))
+            spec.exercises = Questions(self).exercises(top["exercises"], at("exercises"))
         if "feedback" in top:
             spec.feedback = self.feedback(top["feedback"], at("feedback"), "feedback")
         return spec
@@ -243,7 +195,7 @@ class Reader:
     def feedback(self, value, line: int, where: str) -> str:
         if value not in feedback.LEVELS:
             raise self.fail(line, f"{where}: expected one of {', '.join(feedback.LEVELS)}, "
-                            f"got {_kind(value)}")
+                            f"got {kind_of(value)}")
         return value
 
     def inputs(self, value, line: int) -> list[str]:
@@ -251,7 +203,7 @@ class Reader:
             return [f"i{k}" for k in range(1, self.count(value, line, "inputs", MAX_UNITS) + 1)]
         if not isinstance(value, list) or not value:
             raise self.fail(line, f"inputs: expected a list of names or a count, "
-                            f"got {_kind(value)}")
+                            f"got {kind_of(value)}")
         if len(value) > MAX_UNITS:
             raise self.fail(line, f"inputs: too many ({len(value)}; the limit is {MAX_UNITS})")
         names = [self.name(v, line_of(value, k), f"inputs[{k + 1}]") for k, v in enumerate(value)]
@@ -267,7 +219,7 @@ class Reader:
 
     def layers(self, value, line: int, inputs: list[str]) -> list[Layer]:
         if not isinstance(value, list) or not value:
-            raise self.fail(line, f"layers: expected a list of layers, got {_kind(value)}")
+            raise self.fail(line, f"layers: expected a list of layers, got {kind_of(value)}")
         if len(value) > MAX_LAYERS:
             raise self.fail(line, f"layers: too many ({len(value)}; the limit is {MAX_LAYERS})")
         layers: list[Layer] = []
@@ -337,13 +289,13 @@ class Reader:
         below = len(below)
         shape = f"{layer.units} rows (one per unit of {layer.name}) of {below} names"
         if not isinstance(value, list) or len(value) != layer.units:
-            got = f"{len(value)} rows" if isinstance(value, list) else _kind(value)
+            got = f"{len(value)} rows" if isinstance(value, list) else kind_of(value)
             raise self.fail(line, f"{where}.weights: expected {shape}; got {got}")
         rows = []
         for j, row in enumerate(value):
             row_line = line_of(value, j)
             if not isinstance(row, list) or len(row) != below:
-                got = f"{len(row)} names" if isinstance(row, list) else _kind(row)
+                got = f"{len(row)} names" if isinstance(row, list) else kind_of(row)
                 raise self.fail(row_line, f"{where}.weights row {j + 1}: expected {below} "
                                 f"names (one per unit below); got {got}")
             rows.append([self.name(w, line_of(row, k), f"{where}.weights[{j + 1}][{k + 1}]")
@@ -391,7 +343,7 @@ class Reader:
     def values(self, value, line: int, spec: Spec) -> dict[str, float]:
         if not isinstance(value, dict):
             raise self.fail(line, f"values: expected a mapping of names to numbers, "
-                            f"got {_kind(value)}")
+                            f"got {kind_of(value)}")
         known = settable_names(spec)
         out = {}
         for key, number in value.items():
@@ -406,7 +358,7 @@ class Reader:
     def aliases(self, value, line: int, places: dict) -> dict[str, str]:
         """Keys as written, whitespace dropped; `places` learns where each is defined."""
         if not isinstance(value, dict):
-            raise self.fail(line, f"aliases: expected a mapping, got {_kind(value)}")
+            raise self.fail(line, f"aliases: expected a mapping, got {kind_of(value)}")
         found = {}
         for key, text in value.items():
             name = "".join(key.split())
@@ -417,135 +369,12 @@ class Reader:
             places[name] = (self.file, line_of(value, key))
         return found
 
-    def checks(self, value, line: int) -> list[Check]:
-        if not isinstance(value, list):
-            raise self.fail(line, f"checks: expected a list, got {_kind(value)}")
-        self.at_most(value, line, "checks", MAX_CHECKS)
-        return [self.check(item, line_of(value, k), f"checks[{k + 1}]")
-                for k, item in enumerate(value)]
-
-    def check(self, value, line: int, where: str) -> Check:
-        node = self.mapping(value, line, where, CHECK_KEYS, required=("wrt",))
-        check = Check(wrt="", line=line)
-        self.question(check, node, where)
-        self.formula_of(check, node, line, where)
-        return check
-
     def title(self, value, line: int) -> str:
         text = self.text(value, line, "name")
         if len(text) > 200 or not text.isprintable():
             raise self.fail(line, "name: expected one line of printable text (at most 200 "
                             "characters)")
         return text
-
-    def exercise_id(self, value, line: int, where: str) -> str:
-        text = self.text(value, line, where)
-        if not text.strip() or len(text) > MAX_ID or not text.isprintable():
-            raise self.fail(line, f"{where}: '{echo(text)}' is not a valid id (printable "
-                            f"text of at most {MAX_ID} characters)")
-        return text
-
-    def question(self, check, node: dict, where: str) -> None:
-        """wrt, of, expect, assume and use: what is asked, and what answer is expected."""
-        at = lambda key: line_of(node, key)  # noqa: E731
-        if "use" in node:
-            check.use = self.usage(node["use"], at("use"), f"{where}.use")
-        check.wrt = self.text(node["wrt"], at("wrt"), f"{where}.wrt")
-        if "of" in node:
-            check.of = self.text(node["of"], at("of"), f"{where}.of")
-        if "expect" in node:
-            check.expect = node["expect"]
-            if check.expect not in ("correct", "incorrect"):
-                raise self.fail(at("expect"), f"{where}.expect: expected 'correct' or "
-                                f"'incorrect', got '{echo(str(check.expect))}'")
-        if "assume" in node:
-            check.assume = node["assume"]
-            if check.assume not in ASSUMPTIONS:
-                raise self.fail(at("assume"), f"{where}.assume: unknown assumption "
-                                f"'{echo(str(check.assume))}' (known: "
-                                f"{', '.join(sorted(ASSUMPTIONS))})")
-
-    def usage(self, value, line: int, where: str) -> tuple[str, ...]:
-        """`use:` names kinds (`out`, `weight`, `d`, ...), families (`delta_o`) or names."""
-        if not isinstance(value, list):
-            raise self.fail(line, f"{where}: expected a list of kinds, families or names, "
-                            f"got {_kind(value)}")
-        self.at_most(value, line, where, 200)
-        items = []
-        for k, item in enumerate(value):
-            if not isinstance(item, str) or len(item) > MAX_NAME or \
-                    not IDENTIFIER.fullmatch(item):
-                raise self.fail(line_of(value, k), f"{where}[{k + 1}]: expected a kind, "
-                                f"family or name, got {_kind(item)}")
-            items.append(item)
-        return tuple(items)
-
-    def formula_of(self, check: Check, node: dict, line: int, where: str) -> None:
-        """Exactly one of claim, latex or steps, with the line it is written on."""
-        at = lambda key: line_of(node, key)  # noqa: E731
-        given = [key for key in ("claim", "latex", "steps") if key in node]
-        if len(given) != 1:
-            raise self.fail(line, f"{where}: give exactly one of claim, latex or steps")
-        key = given[0]
-        if key == "steps":
-            check.steps = self.steps(node["steps"], at("steps"), f"{where}.steps")
-            check.line = check.steps[0].line
-        else:
-            check.claim = Formula(self.text(node[key], at(key), f"{where}.{key}"),
-                                  "sympy" if key == "claim" else "latex", at(key))
-            check.line = at(key)
-
-    def answer(self, check: Check, value, line: int, where: str) -> None:
-        """An answer: a formula in SymPy syntax, or {claim:}, {latex:} or {steps:}."""
-        if isinstance(value, dict):
-            self.mapping(value, line, where, ("claim", "latex", "steps"))
-            self.formula_of(check, value, line, where)
-        else:
-            check.claim = Formula(self.text(value, line, where), "sympy", line)
-            check.line = line
-
-    def exercises(self, value, line: int) -> list[Exercise]:
-        if not isinstance(value, list):
-            raise self.fail(line, f"exercises: expected a list, got {_kind(value)}")
-        self.at_most(value, line, "exercises", MAX_CHECKS)
-        exercises = []
-        for k, item in enumerate(value):
-            where, item_line = f"exercises[{k + 1}]", line_of(value, k)
-            node = self.mapping(item, item_line, where, EXERCISE_KEYS, required=("id", "wrt"))
-            exercise = Exercise(id=self.exercise_id(node["id"], line_of(node, "id"),
-                                                    f"{where}.id"), wrt="", line=item_line)
-            if any(e.id == exercise.id for e in exercises):
-                raise self.fail(item_line, f"{where}.id: '{exercise.id}' is used twice")
-            self.question(exercise, node, where)
-            if "points" in node:
-                exercise.points = self.number(node["points"], line_of(node, "points"),
-                                              f"{where}.points")
-                if exercise.points < 0:
-                    raise self.fail(line_of(node, "points"), f"{where}.points: expected a "
-                                    f"number of points (0 or more)")
-            exercises.append(exercise)
-        return exercises
-
-    def steps(self, value, line: int, where: str) -> list[Formula]:
-        if not isinstance(value, list):
-            raise self.fail(line, f"{where}: expected a list of formulas, got {_kind(value)}")
-        if not value:
-            raise self.fail(line, f"{where}: expected at least one formula")
-        steps = []
-        for k, item in enumerate(value):
-            item_line = line_of(value, k)
-            if isinstance(item, dict):
-                self.mapping(item, item_line, f"{where}[{k + 1}]", ("claim", "latex"))
-                if len(item) != 1:
-                    raise self.fail(item_line, f"{where}[{k + 1}]: give claim or latex")
-                key = next(iter(item))
-                steps.append(Formula(self.text(item[key], item_line, f"{where}[{k + 1}]"),
-                                     "sympy" if key == "claim" else "latex", item_line))
-            else:
-                steps.append(Formula(self.text(item, item_line, f"{where}[{k + 1}]"), "sympy",
-                                     item_line))
-        return steps
-
 
 def settable_names(spec: Spec) -> set[str]:
     """Names a `values:` entry may fix: inputs, parameters, targets and a named l2."""
@@ -557,19 +386,3 @@ def settable_names(spec: Spec) -> set[str]:
     if isinstance(spec.l2, str):
         names.add(spec.l2)
     return names
-
-
-def _kind(value) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, str):
-        return f"the text '{echo(value, 30)}'"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
