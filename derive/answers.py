@@ -132,7 +132,8 @@ def _against(reader: specs.Reader, top: dict, course: Spec) -> Spec:
     for exercise in spec.exercises:
         check = Check(wrt=exercise.wrt, of=exercise.of, expect=exercise.expect,
                       assume=exercise.assume, line=at("answers"), file=reader.file,
-                      exercise=exercise.id, use=exercise.use, restricted=True)
+                      exercise=exercise.id, use=exercise.use, restricted=True,
+                      mistakes=exercise.mistakes)
         if exercise.id in answers:
             try:
                 Questions(reader).answer(check, answers[exercise.id],

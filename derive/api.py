@@ -11,7 +11,17 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import answers, calculus, claims, feedback, isolation, matrix_checks, templates, verdicts
+from . import (
+    answers,
+    calculus,
+    claims,
+    feedback,
+    isolation,
+    matrices,
+    matrix_checks,
+    templates,
+    verdicts,
+)
 from . import spec as specs
 from .errors import DeriveError, did_you_mean, echo, printable
 from .network import Network
@@ -235,6 +245,7 @@ def check_claims(network: Network, items: list[claims.Claim],
         results = _results(items, judged, level)
         _transposed(network, results, budget, one)
         _swapped(network, results, budget, one)
+        _mistakes(network, results, budget, one)
     _first_wrong_step(results)
     return results
 
@@ -264,6 +275,30 @@ def _results(items: list[claims.Claim], judged: dict, level: str) -> list[Result
             result.judged = matrix_checks.merged(result.claim.grid,
                                                  grids[id(result.claim.grid)])
     return results
+
+
+def _mistakes(network: Network, results: list[Result], budget: float, one) -> None:
+    """A wrong claim that equals one of the teacher's known mistakes gets the teacher's
+    feedback for it (as STACK's response trees give), judged by the same engine."""
+    for result in results:
+        c = result.claim
+        if result.judged.verdict != "incorrect" or not c.mistakes or c.claim is None:
+            continue
+        for value, words in c.mistakes:
+            claim = c.grid.claim if c.grid is not None else c.claim
+            if matrices.shape(claim) != matrices.shape(value):
+                continue
+            pairs = [claims.Claim(c.file, c.line, c.of, c.wrt, a, b, c.text, c.index,
+                                  assume=c.assume, template=(id(c), "mistake"))
+                     for a, b in zip(_entries(claim), _entries(value))]
+            if all(v.verdict == "correct" for v in templates.judge(network, pairs, budget,
+                                                                   one)):
+                result.judged.hint, result.judged.term = words, None
+                break
+
+
+def _entries(value) -> list:
+    return value.entries if matrices.is_matrix(value) else [value]
 
 
 def _swapped(network: Network, results: list[Result], budget: float, one) -> None:

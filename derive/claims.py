@@ -45,6 +45,7 @@ class Claim:
     entry: tuple[int, int] | None = None  # (row, column), 1-based
     rebuild: object = field(default=None, repr=False, compare=False)  # env -> the claim
     # with other index values (a template's hint: are two indices swapped?)
+    mistakes: tuple = ()  # (the teacher's wrong answer, its feedback), in this instance
 
 
 class Names(Vocabulary):
@@ -293,6 +294,7 @@ def _expand(network: Network, check: Check):
     names = Names(network)
     file = check.file or network.spec.file
     bodies = [(f, _located(f, parse_formula)) for f in _formulas(check)]
+    mistakes = [(m, _teachers(m, parse_formula)) for m in check.mistakes] if bodies else []
     names.template_layer = _template_layer(check)
     sums: dict = {}
     work = expr.Work()
@@ -311,11 +313,24 @@ def _expand(network: Network, check: Check):
             made = Claim(file, formula.line, shown_of, shown_wrt, claim, truth,
                          formula.text, env, step, check.expect, check.assume, check.exercise,
                          (id(check), formula.line, step) if env else None,
-                         rebuild=partial(_rebuilt, network, body) if len(env) > 1 else None)
+                         rebuild=partial(_rebuilt, network, body) if len(env) > 1 else None,
+                         mistakes=tuple(
+                             (_teachers(m, lambda f: _rebuilt(network, node, env)),  # noqa: B023
+                              m.feedback) for m, node in mistakes)
+                         if number == len(bodies) else ())
             if matrices.is_matrix(claim) or matrices.is_matrix(truth):
                 yield from _entries(made, of, wrt)
             else:
                 yield made
+
+
+def _teachers(mistake, action):
+    """A teacher's formula read, any error located in the teacher's file."""
+    try:
+        return action(mistake.formula)
+    except DeriveError as exc:
+        exc.message = f"mistakes: {exc.message}"
+        raise exc.located(mistake.file, mistake.formula.line) from None
 
 
 def _rebuilt(network: Network, body: expr.Node, env: dict):

@@ -18,8 +18,10 @@ MAX_CHECKS = 500  # checks (or exercises) in one file: a homework has ten
 MAX_ID = 64
 MAX_NAME = 48
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-EXERCISE_KEYS = ("id", "wrt", "of", "expect", "assume", "use", "points")
-CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume", "use")
+EXERCISE_KEYS = ("id", "wrt", "of", "expect", "assume", "use", "points", "mistakes")
+CHECK_KEYS = ("of", "wrt", "claim", "latex", "steps", "expect", "assume", "use", "mistakes")
+MAX_MISTAKES = 50
+MAX_FEEDBACK = 300
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,15 @@ class Formula:
     syntax: str  # "sympy" or "latex"
     line: int
 
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer and what to say to a student whose claim equals it."""
+
+    formula: Formula
+    feedback: str
+    file: str  # the teacher's file, where an error in the formula is reported
 
 
 @dataclass
@@ -46,6 +57,7 @@ class Check:
     use: tuple[str, ...] | None = None  # what the answer may be written in (usage.py)
     restricted: bool = False  # a student's answer: never d(...) or the asked quantity
     error: DeriveError | None = None  # the answer could not be read (answers.py)
+    mistakes: tuple[Mistake, ...] = ()  # the teacher's known wrong answers
 
     @property
     def answered(self) -> bool:
@@ -64,6 +76,7 @@ class Exercise:
     use: tuple[str, ...] | None = None
     points: float = 1
     line: int = 0
+    mistakes: tuple[Mistake, ...] = ()
 
 
 class Questions:
@@ -72,7 +85,32 @@ class Questions:
 
     def __init__(self, reader):
         self.fail, self.mapping, self.text = reader.fail, reader.mapping, reader.text
-        self.number, self.at_most = reader.number, reader.at_most
+        self.number, self.at_most, self.file = reader.number, reader.at_most, reader.file
+
+    def mistakes(self, value, line: int, where: str) -> tuple[Mistake, ...]:
+        """`mistakes: [{claim: ..., feedback: ...}]`, as STACK's response trees: a wrong
+        answer a teacher expects, and the words for a student who gives it."""
+        if not isinstance(value, list):
+            raise self.fail(line, f"{where}: expected a list of {{claim: ..., feedback: ...}}")
+        self.at_most(value, line, where, MAX_MISTAKES)
+        found = []
+        for k, item in enumerate(value):
+            here, item_line = f"{where}[{k + 1}]", line_of(value, k)
+            node = self.mapping(item, item_line, here, ("claim", "latex", "feedback"),
+                                required=("feedback",))
+            given = [key for key in ("claim", "latex") if key in node]
+            if len(given) != 1:
+                raise self.fail(item_line, f"{here}: give claim or latex, and feedback")
+            feedback = self.text(node["feedback"], line_of(node, "feedback"), here)
+            if not feedback.strip() or len(feedback) > MAX_FEEDBACK or \
+                    not feedback.isprintable():
+                raise self.fail(line_of(node, "feedback"), f"{here}.feedback: expected one "
+                                f"line of printable text (at most {MAX_FEEDBACK} characters)")
+            key = given[0]
+            formula = Formula(self.text(node[key], line_of(node, key), f"{here}.{key}"),
+                              "sympy" if key == "claim" else "latex", line_of(node, key))
+            found.append(Mistake(formula, feedback, self.file))
+        return tuple(found)
 
     def checks(self, value, line: int) -> list[Check]:
         if not isinstance(value, list):
@@ -100,6 +138,9 @@ class Questions:
         at = lambda key: line_of(node, key)  # noqa: E731
         if "use" in node:
             check.use = self.usage(node["use"], at("use"), f"{where}.use")
+        if "mistakes" in node:
+            check.mistakes = self.mistakes(node["mistakes"], at("mistakes"),
+                                           f"{where}.mistakes")
         check.wrt = self.text(node["wrt"], at("wrt"), f"{where}.wrt")
         if "of" in node:
             check.of = self.text(node["of"], at("of"), f"{where}.of")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from derive import api, verdicts
+from derive import api, claims, verdicts
+from derive.errors import ClaimError, SpecError
 
 SPECS = Path(__file__).parent.parent / "specs"
 
@@ -157,3 +158,102 @@ def test_a_template_s_relabelled_instances_name_their_own_quantities():
     for r in results[:10]:
         j = r.claim.index["j"]
         assert r.verdict.hint == f"the claim lacks the factor out_o{j}*(1 - out_o{j})"
+
+
+# --- the teacher's own hints (mistakes:) -----------------------------------------------------
+
+COURSE = """name: mistakes
+inputs: [i1, i2]
+layers:
+  - {name: h, units: 2, activation: sigmoid, weights: [[w1, w2], [w3, w4]], bias: b1}
+  - {name: o, units: 2, activation: sigmoid, weights: [[w5, w6], [w7, w8]], bias: b2}
+loss: sse
+exercises:
+  - id: output_weight
+    wrt: w5
+    mistakes:
+      - claim: (out_o1 - target_o1) * out_h1
+        feedback: "The chain rule goes on through the sigmoid at o1."
+      - latex: '(target_{o1} - out_{o1}) out_{o1} (1 - out_{o1}) out_{h1}'
+        feedback: "Check the sign of dE/dout_o1."
+  - id: any_output_weight
+    wrt: w_o[j, k]
+    mistakes:
+      - claim: delta_o[k] * out_h[j]
+        feedback: "Which unit does w_o[j, k] feed?"
+  - id: output_weights
+    wrt: W_o
+    mistakes:
+      - claim: transpose(delta_o @ transpose(out_h))
+        feedback: "Rows are the units fed."
+"""
+
+
+def course(tmp_path, answers: str, extra: str = "") -> Path:
+    (tmp_path / "course.yaml").write_text(COURSE + extra)
+    path = tmp_path / "answers.derive.yaml"
+    path.write_text("network: course.yaml\nanswers:\n" + answers)
+    return path
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ("  output_weight: (out_o1 - target_o1)*out_h1\n",
+     "The chain rule goes on through the sigmoid at o1."),
+    ("  output_weight: out_h1*(1 - out_o1)*out_o1*(target_o1 - out_o1)\n",  # equal, not equal
+     "Check the sign of dE/dout_o1."),                                      # as written
+    ("  output_weights: out_h @ delta_o.T\n", "Rows are the units fed."),
+])
+def test_a_claim_equal_to_a_teachers_mistake_gets_the_teachers_feedback(tmp_path, answer,
+                                                                       expected):
+    results = api.check(course(tmp_path, answer), isolated=False)
+    [result] = [r for r in results if r.claim.claim is not None]
+    assert result.verdict.verdict == "incorrect" and result.verdict.hint == expected
+
+
+def test_a_templates_mistake_is_matched_instance_by_instance(tmp_path):
+    results = api.check(course(tmp_path, "  any_output_weight: delta_o[k]*out_h[j]\n"),
+                        isolated=False)
+    mine = [r for r in results if r.claim.exercise == "any_output_weight"]
+    assert [r.verdict.hint for r in mine if r.verdict.verdict == "incorrect"] == \
+        ["Which unit does w_o[j, k] feed?"] * 2  # the off-diagonal instances
+
+
+def test_another_wrong_answer_gets_the_engines_hint_and_verdict_level_shows_none(tmp_path):
+    path = course(tmp_path, "  output_weight: delta_o1*out_h2\n")
+    [result] = [r for r in api.check(path, isolated=False) if r.claim.claim is not None]
+    assert result.verdict.hint == "out_h2 where out_h1 belongs"
+    path = course(tmp_path, "  output_weight: (out_o1 - target_o1)*out_h1\n",
+                  "feedback: verdict\n")
+    [result] = [r for r in api.check(path, isolated=False) if r.claim.claim is not None]
+    assert result.verdict.verdict == "incorrect" and result.verdict.hint is None
+
+
+@pytest.mark.parametrize("mistakes, message", [
+    ("    mistakes: [{claim: w5}]\n", "missing 'feedback'"),
+    ("    mistakes: [{claim: w5, latex: w_5, feedback: no}]\n", "give claim or latex"),
+    ("    mistakes: [{claim: w5, feedback: ''}]\n", "expected one line of printable text"),
+    ("    mistakes: w5\n", "expected a list of {claim: ..., feedback: ...}"),
+])
+def test_a_bad_mistake_is_refused_at_its_line(tmp_path, mistakes, message):
+    text = COURSE.split("exercises:")[0] + "exercises:\n  - id: one\n    wrt: w5\n" + mistakes
+    with pytest.raises(SpecError) as error:
+        api.load(_written(tmp_path, text))
+    assert message in error.value.message
+
+
+def test_an_unreadable_teachers_formula_is_reported_in_the_teachers_file(tmp_path):
+    text = COURSE.replace("transpose(delta_o @ transpose(out_h))", "delta_q")
+    path = course(tmp_path, "  output_weights: out_h @ delta_o.T\n")
+    (tmp_path / "course.yaml").write_text(text)
+    network = api.load(path, tolerant=True)
+    [check] = [c for c in network.spec.checks if c.exercise == "output_weights"]
+    with pytest.raises(ClaimError) as error:
+        claims.claims_of(network, check)
+    assert str(error.value).startswith(f"{tmp_path / 'course.yaml'}:")
+    assert "mistakes: unknown name 'delta_q'" in str(error.value)
+
+
+def _written(tmp_path, text: str) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    return path
