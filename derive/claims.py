@@ -363,7 +363,7 @@ def _entry_names(of, wrt, r: int, c: int) -> tuple[str, str]:
     if not matrices.is_matrix(of) and not matrices.is_matrix(wrt):
         return of.name, wrt.name
     if not matrices.is_matrix(of):
-        return of.name, wrt.rows[r - 1][c - 1].name
+        return of.name, str(wrt.rows[r - 1][c - 1])  # "0" at an absent edge
     if not matrices.is_matrix(wrt):
         return of.rows[r - 1][c - 1].name, wrt.name
     return of.entries[r - 1].name, wrt.entries[c - 1].name
@@ -419,9 +419,15 @@ def _range_of(var: str, nodes: list[expr.Node], names: Vocabulary, env: dict) ->
 
 
 def _quantity(value, text: str, key: str):
-    """A quantity, or a vector or matrix of quantities (W_o, net_h), named by of or wrt."""
-    entries = value.entries if matrices.is_matrix(value) else [value]
-    if not all(x.is_Symbol for x in entries):
+    """A quantity, or a vector or matrix of quantities (W_o, net_h, with 0 for an absent
+    edge), named by of or wrt."""
+    if matrices.is_matrix(value):
+        entries = value.entries
+        named = all(x.is_Symbol or x == 0 for x in entries) and any(x.is_Symbol
+                                                                    for x in entries)
+    else:
+        named = value.is_Symbol
+    if not named:
         raise ClaimError(f"{key}: '{echo(text)}' is not a quantity of the network")
     return value
 

@@ -69,14 +69,17 @@ def layout(network: Network, highlight: str | None = None, values: bool = False)
         below = network.below(layer)
         for j in range(1, layer.units + 1):
             for source, weight in zip(below, layer.weights[j - 1]):
-                diagram.edges.append(Edge(source, layer.unit(j), weight))
-                uses[weight] = uses.get(weight, 0) + 1
+                if weight is None:  # no connection: no edge
+                    continue
+                diagram.edges.append(Edge(source, layer.unit(j), str(weight)))
+                if isinstance(weight, str):  # a fixed number is tied to nothing
+                    uses[weight] = uses.get(weight, 0) + 1
             bias = layer.biases[j - 1]
             if bias:
                 diagram.edges.append(Edge(f"{bias}@{layer.name}", layer.unit(j), bias))
                 uses[bias] = uses.get(bias, 0) + 1
     for edge in diagram.edges:
-        edge.tied = uses[edge.weight] > 1
+        edge.tied = uses.get(edge.weight, 0) > 1
     diagram.notes = [f"{layer.name}: {layer.activation}" for layer in spec.layers]
     diagram.notes.append(f"loss: {spec.loss}")
     if highlight is not None:

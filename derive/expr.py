@@ -629,7 +629,8 @@ class Evaluator:
         return self._entrywise(function.build, args, f"{name}()", node)
 
     def _derivative(self, of, wrt, column):
-        if not all(x.is_Symbol for x in (wrt.entries if isinstance(wrt, Matrix) else [wrt])):
+        if isinstance(wrt, Matrix) and not all(x.is_Symbol or x == 0 for x in wrt.entries) \
+                or not isinstance(wrt, Matrix) and not wrt.is_Symbol:
             raise ClaimError(f"d(A, B): B must be a quantity, a vector or a matrix of "
                              f"them (column {column})")
         return self._built(self.scope.derivative(of, wrt))

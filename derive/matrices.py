@@ -138,7 +138,10 @@ def _bounded(entries: int, column: int) -> None:
 
 def derivative(of, wrt, scalar):
     """d(A, B) for vectors and matrices: the gradient has B's shape when A is a scalar,
-    A's when B is; for two vectors it is the Jacobian (entry r, c = dA_r/dB_c)."""
+    A's when B is; for two vectors it is the Jacobian (entry r, c = dA_r/dB_c). A 0 in B
+    (an absent edge of a weight matrix) has derivative 0."""
+    inner = scalar
+    scalar = lambda a, b: sp.S.Zero if b == 0 else inner(a, b)  # noqa: E731
     if not isinstance(of, Matrix) and not isinstance(wrt, Matrix):
         return scalar(of, wrt)
     if not isinstance(of, Matrix):

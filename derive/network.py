@@ -81,9 +81,8 @@ class Network:
         spec = self.spec
         for name in spec.inputs:
             self._add(name, "input", f"input {name}")
-        below = [self[name].symbol for name in spec.inputs]
-        for index, layer in enumerate(spec.layers):
-            below = self._layer(layer, below, index)
+        for layer in spec.layers:
+            self._layer(layer, [self.source(name) for name in self.below(layer)])
         self._loss()
         self._backprop()
 
@@ -102,12 +101,13 @@ class Network:
         return next((layer for layer in self.spec.layers if layer.name == name), None)
 
     def below(self, layer: Layer) -> list[str]:
-        """Names of the units (or inputs) that feed a layer."""
-        index = self.spec.layers.index(layer)
-        if index == 0:
-            return list(self.spec.inputs)
-        prev = self.spec.layers[index - 1]
-        return [prev.unit(k) for k in range(1, prev.units + 1)]
+        """Names of the units (or inputs) that feed a layer, in its weights' column order:
+        the layer below, or its `from:` (SPEC §9)."""
+        return layer.sources
+
+    def source(self, name: str) -> sp.Symbol:
+        """What a source of a layer contributes: an input itself, or a unit's out."""
+        return self[name].symbol if name in self.spec.inputs else self[f"out_{name}"].symbol
 
     def units(self, layer: Layer, prefix: str) -> list[sp.Symbol]:
         return [self[f"{prefix}_{layer.unit(j)}"].symbol for j in range(1, layer.units + 1)]
@@ -131,10 +131,11 @@ class Network:
             self.params.append(name)
         return quantity
 
-    def _layer(self, layer: Layer, below: list[sp.Symbol], index: int) -> list[sp.Symbol]:
+    def _layer(self, layer: Layer, below: list[sp.Symbol]) -> None:
         for j in range(1, layer.units + 1):  # parameters first, in reading order
             for src, wname in zip(self.below(layer), layer.weights[j - 1]):
-                self._add(wname, "weight", f"weight {src} -> {layer.unit(j)}")
+                if isinstance(wname, str):
+                    self._add(wname, "weight", f"weight {src} -> {layer.unit(j)}")
         for j, bias in enumerate(layer.biases, start=1):
             if bias:
                 self._add(bias, "bias", f"bias of {layer.unit(j)}")
@@ -143,6 +144,12 @@ class Network:
             unit = layer.unit(j)
             terms, partials = [], defaultdict(list)
             for src, name in zip(below, layer.weights[j - 1]):
+                if name is None:  # no connection
+                    continue
+                if not isinstance(name, str):  # a fixed weight
+                    terms.append(name * src)
+                    partials[src].append(name)
+                    continue
                 weight = self[name].symbol
                 terms.append(_product(weight, src))
                 partials[weight].append(src)  # a weight tied within the row sums its inputs
@@ -167,7 +174,6 @@ class Network:
         for j, out in enumerate(outs):
             self._add(out.name, "out", f"activation of {layer.unit(j + 1)} "
                       f"({layer.activation})", layer.name, forward[j], local[j])
-        return outs
 
     def _activation(self, layer: Layer) -> activations.Activation:
         if layer.activation != "custom":
@@ -209,20 +215,23 @@ class Network:
         return lam / 2 * sp.Add(*(w**2 for w in weights))
 
     def _backprop(self) -> None:
-        """delta = dE_total/dnet for every unit, each written through the layer above."""
+        """delta = dE_total/dnet for every unit, each written through the nets that use
+        its output (the layer above, or any later layer that takes it with `from:`)."""
         layers = self.spec.layers
         loss = self.loss
+        users: dict[sp.Symbol, list[Quantity]] = defaultdict(list)
+        for layer in layers:
+            for net in self.units(layer, "net"):
+                for parent in self[net.name].partials:
+                    users[parent].append(self[net.name])
         for index in range(len(layers) - 1, -1, -1):
             layer = layers[index]
             outs = self.units(layer, "out")
             if index == len(layers) - 1:
                 grads = [_total_partial(self, loss.symbol, out) for out in outs]
             else:
-                above = layers[index + 1]
-                nets_above = [self[f"net_{above.unit(k)}"] for k in range(1, above.units + 1)]
-                deltas_above = self.units(above, "delta")
-                grads = [sp.Add(*(delta * net.partials.get(out, 0)
-                                  for delta, net in zip(deltas_above, nets_above)))
+                grads = [sp.Add(*(self[net.name.replace("net_", "delta_", 1)].symbol
+                                  * net.partials[out] for net in users[out]))
                          for out in outs]
             for j, net in enumerate(self.units(layer, "net")):
                 delta = sp.Add(*(grad * self[out.name].partials.get(net, 0)

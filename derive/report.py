@@ -24,7 +24,8 @@ def show(network: Network, console: Console) -> None:
                    title_justify="left")
     layers.add_row("input", str(len(spec.inputs)), "", "", "", end_section=False)
     for layer in spec.layers:
-        weights = ", ".join(" ".join(row) for row in layer.weights)
+        weights = ", ".join(" ".join("0" if w is None else str(w) for w in row)
+                            for row in layer.weights)
         alpha = f" (alpha={layer.alpha})" if layer.alpha is not None else ""
         biases = sorted({b for b in layer.biases if b}) or ["none"]
         layers.add_row(layer.name, str(layer.units), layer.activation + alpha,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import activations, expr, feedback, files, losses, numbering, safeyaml
+from . import activations, expr, feedback, files, losses, numbering, safeyaml, wiring
 from .assumptions import ASSUMPTIONS  # noqa: F401 (claims and the CLI read it here)
 from .errors import DeriveError, SpecError, did_you_mean, echo
 from .questions import IDENTIFIER, MAX_NAME, Check, Exercise, Formula, Questions  # noqa: F401
@@ -27,7 +27,8 @@ RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "
 
 TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "notation", "values", "checks",
             "aliases", "exercises", "feedback")
-LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias")
+LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias", "from", "type",
+              *wiring.CONV_KEYS)
 
 
 @dataclass
@@ -35,11 +36,14 @@ class Layer:
     name: str
     units: int
     activation: str
-    weights: list[list[str]]  # [destination unit][source unit]
+    weights: list[list[str | sp.Rational | None]]  # [destination unit][source]: a name,
+    # a fixed number, or None for no connection
     biases: list[str | None]  # one per unit
     alpha: sp.Rational | None = None
     custom: expr.Node | None = None
     line: int = 0
+    sources: list[str] = field(default_factory=list)  # the units and inputs that feed it
+    conv: wiring.Convolution | None = None
 
     def unit(self, j: int) -> str:
         return f"{self.name}{j}"
@@ -223,34 +227,67 @@ class Reader:
         if len(value) > MAX_LAYERS:
             raise self.fail(line, f"layers: too many ({len(value)}; the limit is {MAX_LAYERS})")
         layers: list[Layer] = []
-        below = inputs
         edges = 0
         for k, item in enumerate(value):
-            layer = self.layer(item, line_of(value, k), f"layers[{k + 1}]", below)
+            layer = self.layer(item, line_of(value, k), f"layers[{k + 1}]", inputs, layers)
             if any(other.name == layer.name for other in layers):
                 raise self.fail(layer.line, f"layers[{k + 1}].name: '{layer.name}' is "
                                 f"used by another layer")
-            edges += layer.units * len(below)
+            edges += layer.units * len(layer.sources)
             if edges > MAX_EDGES:
                 raise self.fail(layer.line, f"the network is too large (more than "
                                 f"{MAX_EDGES:,} weights)")
             layers.append(layer)
-            below = [layer.unit(j) for j in range(1, layer.units + 1)]
         return layers
 
-    def layer(self, value, line: int, where: str, below: list[str]) -> Layer:
-        node = self.mapping(value, line, where, LAYER_KEYS, required=("name", "units"))
+    def layer(self, value, line: int, where: str, inputs: list[str], earlier: list[Layer]) \
+            -> Layer:
+        node = self.mapping(value, line, where, LAYER_KEYS, required=("name",))
         at = lambda key: line_of(node, key)  # noqa: E731
         name = node["name"]
         if not isinstance(name, str) or not LAYER_NAME.fullmatch(name) or len(name) > 16:
             raise self.fail(at("name"), f"{where}.name: '{echo(str(name))}' is not a valid "
                             f"layer name (letters, not ending in a digit or _)")
-        units = self.count(node["units"], at("units"), f"{where}.units", MAX_UNITS)
-        layer = Layer(name=name, units=units, activation="sigmoid", weights=[], biases=[],
-                      line=line)
+        kind = node.get("type", "dense")
+        if kind not in wiring.TYPES:
+            raise self.fail(at("type"), f"{where}.type: unknown '{echo(str(kind))}'"
+                            f"{did_you_mean(str(kind), wiring.TYPES, n=1)} (known: "
+                            f"{', '.join(wiring.TYPES)})")
+        if kind == "dense":
+            for key in wiring.CONV_KEYS:
+                if key in node:
+                    raise self.fail(at(key), f"{where}.{key}: only a conv1d or conv2d layer "
+                                    f"takes {key}")
+        if "from" in node:
+            sources = wiring.sources(self, node["from"], at("from"), where, inputs, earlier)
+        else:
+            below = earlier[-1] if earlier else None
+            sources = [below.unit(j) for j in range(1, below.units + 1)] if below else inputs
+        layer = Layer(name=name, units=0, activation="sigmoid", weights=[], biases=[],
+                      line=line, sources=sources)
+        if kind == "dense":
+            if "units" not in node:
+                raise self.fail(line, f"{where}: missing 'units'")
+            layer.units = self.count(node["units"], at("units"), f"{where}.units", MAX_UNITS)
+            layer.weights = self.weights(node.get("weights"), at("weights"), where, layer,
+                                         sources)
+        else:
+            if "weights" in node:
+                raise self.fail(at("weights"), f"{where}.weights: a {kind} layer's weights "
+                                f"are its kernel's")
+            layer.weights, layer.conv = wiring.convolution(self, node, where, name,
+                                                           len(sources))
+            layer.units = len(layer.weights)
+            if layer.units > MAX_UNITS:
+                raise self.fail(at("kernel"), f"{where}: {layer.units} units is too many "
+                                f"(the limit is {MAX_UNITS})")
+            if "units" in node and self.count(node["units"], at("units"), f"{where}.units",
+                                              MAX_UNITS) != layer.units:
+                raise self.fail(at("units"), f"{where}.units: the kernel, stride and "
+                                f"padding give {layer.units} units, not {node['units']}")
         self.activation(layer, node, where)
-        layer.weights = self.weights(node.get("weights"), at("weights"), where, layer, below)
-        layer.biases = self.biases(node.get("bias", ...), at("bias"), where, layer)
+        default = ... if kind == "dense" else f"b_{name}"  # a conv layer shares one bias
+        layer.biases = self.biases(node.get("bias", default), at("bias"), where, layer)
         return layer
 
     def activation(self, layer: Layer, node: dict, where: str) -> None:
@@ -298,9 +335,18 @@ class Reader:
                 got = f"{len(row)} names" if isinstance(row, list) else kind_of(row)
                 raise self.fail(row_line, f"{where}.weights row {j + 1}: expected {below} "
                                 f"names (one per unit below); got {got}")
-            rows.append([self.name(w, line_of(row, k), f"{where}.weights[{j + 1}][{k + 1}]")
+            rows.append([self.weight(w, line_of(row, k), f"{where}.weights[{j + 1}][{k + 1}]")
                          for k, w in enumerate(row)])
         return rows
+
+    def weight(self, value, line: int, where: str):
+        """A weight's name; 0, no connection (None); another number, a fixed weight (a
+        residual block's identity connection is 1)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return self.name(value, line, where)
+        if value == 0:
+            return None
+        return sp.Rational(str(self.number(value, line, where)))
 
     def biases(self, value, line: int, where: str, layer: Layer) -> list[str | None]:
         if value is ...:
@@ -330,7 +376,7 @@ class Reader:
         """One name, one role: an input cannot also be a weight, nor a layer's name reused."""
         roles: dict[str, str] = {name: "an input" for name in spec.inputs}
         for layer in spec.layers:
-            params = [w for row in layer.weights for w in row]
+            params = [w for row in layer.weights for w in row if isinstance(w, str)]
             params += [b for b in layer.biases if b]
             for name in params:
                 if roles.get(name, "a parameter") != "a parameter":
@@ -380,7 +426,7 @@ def settable_names(spec: Spec) -> set[str]:
     """Names a `values:` entry may fix: inputs, parameters, targets and a named l2."""
     names = set(spec.inputs)
     for layer in spec.layers:
-        names.update(w for row in layer.weights for w in row)
+        names.update(w for row in layer.weights for w in row if isinstance(w, str))
         names.update(b for b in layer.biases if b)
     names.update(f"target_{spec.output.unit(j)}" for j in range(1, spec.output.units + 1))
     if isinstance(spec.l2, str):

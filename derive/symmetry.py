@@ -32,6 +32,9 @@ class Symmetry:
         self.sizes = [len(network.spec.inputs)] + [lay.units for lay in network.spec.layers]
         for k, name in enumerate(network.spec.inputs, start=1):
             self._place(("input", ((0, k),)), name)
+        where = {name: (0, k) for k, name in enumerate(network.spec.inputs, start=1)}
+        for index, layer in enumerate(network.spec.layers, start=1):
+            where.update({layer.unit(u): (index, u) for u in range(1, layer.units + 1)})
         for index, layer in enumerate(network.spec.layers, start=1):
             for u in range(1, layer.units + 1):
                 unit = ((index, u),)
@@ -39,8 +42,10 @@ class Symmetry:
                     if f"{kind}_{layer.unit(u)}" in network:
                         self._place((kind, unit), f"{kind}_{layer.unit(u)}")
                 self._place(("bias", unit), layer.biases[u - 1])
-                for src, name in enumerate(layer.weights[u - 1], start=1):
-                    self._place(("weight", ((index, u), (index - 1, src))), name)
+                for src, name in zip(layer.sources, layer.weights[u - 1]):
+                    self._place(("weight", ((index, u), where[src])),  # from: too; a fixed
+                                name if isinstance(name, str) else None)  # weight: the
+                    # definitions' check below tells whether it breaks the symmetry
         self.positions: dict[sp.Symbol, Position] = {}
         for position, sym in self.at.items():
             if sym is not None:

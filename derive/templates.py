@@ -90,6 +90,8 @@ class _Template:
         First the units that `of` and `wrt` name are renumbered (w_h[3, 7] from
         w_h[1, 1]); failing that, the index values themselves in every layer (w_o[3, 7]
         from w_o[1, 2] when the claim also uses out_h[j])."""
+        if claim.of not in self.network or claim.wrt not in self.network:
+            return None  # an absent edge's entry of a matrix check: judged on its own
         found = self.table.relabelling([self.network[claim.of].symbol,
                                         self.network[claim.wrt].symbol])
         if found is not None:

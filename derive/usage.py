@@ -107,7 +107,8 @@ def of(network: Network, check, of_value, wrt_value, last: bool) -> Usage | None
     asked = frozenset(_pairs(of_value, wrt_value))
     asked_names = set()
     for of_symbol, wrt_symbol in asked:
-        if of_symbol == network.loss.symbol and network.quantity_of(wrt_symbol).kind == "net":
+        quantity = network.quantity_of(wrt_symbol)
+        if of_symbol == network.loss.symbol and quantity is not None and quantity.kind == "net":
             name = "delta_" + wrt_symbol.name.removeprefix("net_")
             if check.use is None or name not in check.use:  # the teacher may allow it
                 asked_names.add((name, of_symbol, wrt_symbol))
@@ -162,7 +163,7 @@ def _family(network: Network, name: str) -> list[str]:
         return []
     prefix = match.group(1)
     if prefix == "w":
-        return [w for row in layer.weights for w in row]
+        return [w for row in layer.weights for w in row if isinstance(w, str)]
     if prefix == "b":
         return [b for b in layer.biases if b]
     return [f"{prefix}_{layer.unit(j)}" for j in range(1, layer.units + 1)

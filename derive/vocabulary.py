@@ -175,7 +175,8 @@ class Vocabulary(expr.Scope):
             return None
         prefix = match.group(1)
         if prefix == "W":
-            return matrices.made(tuple(network[w].symbol for w in row) for row in layer.weights)
+            return matrices.made(tuple(_weight(network, w) for w in row)
+                                 for row in layer.weights)
         if prefix == "b":
             if not any(layer.biases):
                 raise ClaimError(f"layer {layer.name} has no bias")
@@ -208,7 +209,7 @@ class Vocabulary(expr.Scope):
         if prefix == "w":
             below = network.below(layer)
             _in_range(name, indices, [layer.units, len(below)])
-            return network[layer.weights[indices[0] - 1][indices[1] - 1]].symbol
+            return _weight(network, layer.weights[indices[0] - 1][indices[1] - 1])
         _in_range(name, indices, [layer.units])
         if prefix == "b":
             bias = layer.biases[indices[0] - 1]
@@ -261,6 +262,13 @@ class Vocabulary(expr.Scope):
         if network.spec.notation is not None:
             names += [*network.spec.notation.letters, LAST]
         return names
+
+
+def _weight(network: Network, weight) -> sp.Expr:
+    """A weight entry's value: its parameter, a fixed number, or 0 (no connection)."""
+    if isinstance(weight, str):
+        return network[weight].symbol
+    return sp.S.Zero if weight is None else weight
 
 
 def _in_range(name, indices, sizes):
