@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install test lint bench fuzz clean
+.PHONY: install oracle test lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,9 @@ install: $(BIN)/python  ## a venv with derive and its test tools
 	@# bytecode now: an editable install compiles nothing, and where PYTHONDONTWRITEBYTECODE
 	@# is set every start would compile derive again
 	$(BIN)/python -m compileall -q derive
+
+oracle: install  ## PyTorch too, for the tests that compare with its autograd (CI has it)
+	$(BIN)/pip install -q -e '.[oracle]'
 
 test: install  ## the whole suite (a couple of minutes on 2 cores)
 	$(BIN)/python -m pytest
