@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -135,6 +135,8 @@ class Result:
     claim: claims.Claim
     judged: verdicts.Verdict
     feedback: str = feedback.FOR_SPECS
+    entries: list | None = field(default=None, repr=False)  # a matrix check's entries'
+    # verdicts, (row, column) with each
 
     @property
     def verdict(self) -> verdicts.Verdict:
@@ -243,6 +245,7 @@ def check_claims(network: Network, items: list[claims.Claim],
         judged = dict(zip(map(id, answered), templates.judge(network, answered, budget, one)))
         level = feedback.level(network.spec.feedback, course(network))
         results = _results(items, judged, level)
+        _entry_hints(network, results, budget, one)
         _transposed(network, results, budget, one)
         _swapped(network, results, budget, one)
         _mistakes(network, results, budget, one)
@@ -274,7 +277,26 @@ def _results(items: list[claims.Claim], judged: dict, level: str) -> list[Result
         if result.judged is None:
             result.judged = matrix_checks.merged(result.claim.grid,
                                                  grids[id(result.claim.grid)])
+            result.entries = grids[id(result.claim.grid)]
     return results
+
+
+def _entry_hints(network: Network, results: list[Result], budget: float, one) -> None:
+    """A wrong matrix check's hint: its first wrong entry's, looked for now (the entries
+    were judged without hints: finding one costs seconds, and only one is shown)."""
+    for result in results:
+        grid = result.claim.grid
+        if grid is None or result.judged.verdict != "incorrect" or not result.judged.wrong:
+            continue
+        at = tuple(result.judged.wrong[0])
+        entry = grid.entries[at]
+        hinted = replace(entry, hinted=True, template=None)
+        [verdict] = templates.judge(network, [hinted], budget, one)
+        if verdict.verdict != "incorrect":  # out of time this once: the entry stays wrong
+            continue
+        entries = [(where, replace(v, hint=verdict.hint, term=verdict.term) if where == at
+                    else v) for where, v in result.entries]
+        result.judged = matrix_checks.merged(grid, entries)
 
 
 def _mistakes(network: Network, results: list[Result], budget: float, one) -> None:

@@ -46,6 +46,7 @@ class Claim:
     rebuild: object = field(default=None, repr=False, compare=False)  # env -> the claim
     # with other index values (a template's hint: are two indices swapped?)
     mistakes: tuple = ()  # (the teacher's wrong answer, its feedback), in this instance
+    hinted: bool = True  # a matrix check's entries are judged without hints at first
 
 
 class Names(Vocabulary):
@@ -235,11 +236,12 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
     own = Vocabulary(network)  # of and wrt: the network's own names, never aliases
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
     bound = _bound_names(own)
-    variables = list(dict.fromkeys(  # in order of appearance: w_h[m, k] runs m, then k
-        arg.value for node in (of_node, wrt_node) if node.kind == "family"
-        for arg in node.args if arg.kind == "name" and arg.value not in bound))
-    references = [ref for node in (of_node, wrt_node, *bodies)
-                  for ref in expr.layer_numbers(node, own)]
+    variables = list(dict.fromkeys(  # in order of appearance: w_h[m, k] runs m, then k;
+        name for node in (of_node, wrt_node) if node.kind == "family"  # W[l + 1] runs l
+        for arg in node.args for name in sorted(expr.free_names(arg)) if name not in bound))
+    aliased = Names(network)  # a claim's aliases may hold numbered names too
+    references = [ref for node in (of_node, wrt_node) for ref in expr.layer_numbers(node, own)]
+    references += [ref for node in bodies for ref in expr.layer_numbers(node, aliased)]
     layered = [v for v in variables
                if any(v in expr.free_names(layer) for _, layer in references)]
     others = [v for v in variables if v not in layered]
@@ -353,9 +355,11 @@ def _entries(whole: Claim, of, wrt):
         return
     key = (*(whole.template or (id(grid), whole.line, whole.step)), "entries")
     for (r, c), claim, truth in grid.pairs():
-        yield Claim(whole.file, whole.line, *grid.names[(r, c)], claim, truth, whole.text,
-                    {**whole.index, "(r)": r, "(c)": c}, whole.step, whole.expect,
-                    whole.assume, whole.exercise, key, grid, (r, c))
+        entry = Claim(whole.file, whole.line, *grid.names[(r, c)], claim, truth, whole.text,
+                      {**whole.index, "(r)": r, "(c)": c}, whole.step, whole.expect,
+                      whole.assume, whole.exercise, key, grid, (r, c), hinted=False)
+        grid.entries[(r, c)] = entry
+        yield entry
 
 
 def _entry_names(of, wrt, r: int, c: int) -> tuple[str, str]:

@@ -18,13 +18,18 @@ from .limits import BUDGET
 
 
 class _Command(click.Group):
-    """Turns domain errors into one-line messages with exit status 2."""
+    """Turns domain errors and usage errors into one-line messages with exit status 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except DeriveError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "derive"
+            message = " ".join(exc.format_message().split())
+            click.echo(f"error: {message} (see '{where} --help')", err=True)
             sys.exit(2)
 
 

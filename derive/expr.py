@@ -78,7 +78,8 @@ def tokenize(text: str) -> str:
         kind, token = match.lastgroup, match.group()
         if kind == "number" and len(token) > MAX_NUMBER_DIGITS:  # separators count too
             raise ClaimError(f"number too long at column {pos + 1}")
-        if kind == "transpose" and not (previous == "name" or last in (")", "]")):
+        if kind == "transpose" and not (previous in ("name", "transpose") or
+                                        last in (")", "]")):
             raise ClaimError(f"'.T' must follow a name or a closing bracket (column {pos + 1})")
         if kind == "name" and previous == "number" and not gap:
             raise ClaimError(f"a number runs into the name '{echo(token)}' at column "
@@ -453,6 +454,8 @@ class Evaluator:
             if value is not None:
                 return value
         for var, family in latex_families(base, sub, self.env):
+            if self.scope.by_layer(family):  # a^l_j, not a_j: a numbered letter's first
+                continue                     # index is its layer, written above
             if self.scope.range_of(family, 1) is None:  # one-index families only
                 value = self.scope.family(family, (self.env[var],))
                 if value is not None:
@@ -529,6 +532,9 @@ class Evaluator:
                          f"(W^\\top)")
 
     def _unknown(self, name, column):
+        if self.scope.by_layer(name):
+            return ClaimError(f"{name} needs its layer's number: {name}[l] or {name}[l, j] "
+                              f"(LaTeX {name}^l, {name}^l_j) (column {column})")
         hint = _suggest(name, self.scope.known_names())
         if not hint and re.fullmatch(r"[a-z]", name):
             hint = " (an index variable must be bound by Sum or by the check's template)"
@@ -549,16 +555,18 @@ class Evaluator:
         return int(value)
 
     def _add(self, node):
-        return self._entrywise(sp.Add, [self(a) for a in node.args], "+", node)
+        return self._entrywise(sp.Add, [self(a) for a in node.args], "a sum (+, -)", node,
+                               operands=True)
 
     def _mul(self, node):
-        product = self._entrywise(sp.Mul, [self(a) for a in node.args], "*", node)
+        product = self._entrywise(sp.Mul, [self(a) for a in node.args], "*", node,
+                                  operands=True)
         if isinstance(product, Matrix):
             return product
         coefficient = product.as_coeff_Mul()[0]
         if coefficient.is_Rational and max(abs(coefficient.p), coefficient.q).bit_length() \
                 > MAX_RESULT_DIGITS * 3.33:
-            raise ClaimError(f"number too large at column {node.column}")
+            raise ClaimError(f"a number too large or too small at column {node.column}")
         return product
 
     def _neg(self, node):
@@ -581,10 +589,13 @@ class Evaluator:
                 value = self._entrywise(sp.Mul, [value, factor], "*", node)
         return value
 
-    def _entrywise(self, function, values, what, node):
+    def _entrywise(self, function, values, what, node, operands: bool = False):
+        """Entry by entry; `operands`: the values are node.args's, whose columns a
+        message about their shapes names."""
         if not any(isinstance(v, Matrix) for v in values):
             return function(*values)
-        return self._built(matrices.elementwise(function, values, what, node.column))
+        columns = [a.column for a in node.args] if operands else node.column
+        return self._built(matrices.elementwise(function, values, what, columns))
 
     def _built(self, value):
         """Matrix entries count against the formula's size, as written-out terms do."""
@@ -609,7 +620,7 @@ class Evaluator:
         if base.is_number and exponent.is_number and (base.is_Rational and exponent.is_Rational):
             size = abs(float(exponent)) * max(len(str(abs(base.p))), len(str(base.q)))
             if size > MAX_RESULT_DIGITS:
-                raise ClaimError(f"number too large at column {node.column}")
+                raise ClaimError(f"a number too large or too small at column {node.column}")
         elif exponent.is_Rational and abs(exponent) > 1000:
             raise ClaimError(f"exponent too large at column {node.column}")
         return base**exponent
@@ -620,13 +631,13 @@ class Evaluator:
         if name == "d":
             return self._derivative(*args, node.column)
         if name == "hadamard":
-            return self._entrywise(sp.Mul, args, "hadamard", node)
+            return self._entrywise(sp.Mul, args, "hadamard (or \\odot)", node, operands=True)
         function = FUNCTIONS[name]
         if function.whole:
             if name in ("outer", "diag", "ones"):
                 return self._built(function.build(*args, column=node.column))
             return self._built(function.build(*args))
-        return self._entrywise(function.build, args, f"{name}()", node)
+        return self._entrywise(function.build, args, f"{name}()", node, operands=True)
 
     def _derivative(self, of, wrt, column):
         if isinstance(wrt, Matrix) and not all(x.is_Symbol or x == 0 for x in wrt.entries) \
@@ -761,15 +772,22 @@ def _numbered_range(letter: str, layer: Node, position: int, scope: Scope,
 
 
 def layer_numbers(node: Node, scope: Scope):
-    """(letter, layer expression) for each numbered name in a formula: which layers a
-    template over layers may take (every name must exist)."""
-    stack = [node]
+    """(letter, layer expression) for each numbered name in a formula, aliases written
+    out: which layers a template over layers may take (every name must exist)."""
+    stack, expanded = [node], set()
     while stack:
         current = stack.pop()
         if current.kind == "family" and current.args and scope.by_layer(current.value):
             yield current.value, current.args[0]
         elif current.kind == "scripted" and scope.by_layer(_letter(current)):
             yield _letter(current), current.args[0]
+        written = current.value if current.kind == "name" else \
+            current.value[2] if current.kind == "latex" else None
+        if written is not None and written not in expanded:
+            alias = scope.alias(written)
+            if alias is not None:
+                expanded.add(written)
+                stack.append(alias)
         stack.extend(a for a in current.args if isinstance(a, Node))
 
 

@@ -58,7 +58,7 @@ class Judge:
             self.worker = None
 
     def __call__(self, claim, truth, assume: str | None, budget: float | None = None,
-                 file: str | None = None) -> Verdict:
+                 hinted: bool = True, file: str | None = None) -> Verdict:
         """The verdict on one claim; `file` is whose limit of CPU seconds it draws on (a
         class judged by one worker: each submission has a limit of its own)."""
         budget = self.budget if budget is None else budget
@@ -68,7 +68,7 @@ class Judge:
                            f"limit of {limits.FILE:g} CPU seconds for one file")
         if self.worker is None:
             self.worker = _Worker(self.network)
-        outcome = self.worker.ask((claim, truth, assume, budget, limit),
+        outcome = self.worker.ask((claim, truth, assume, budget, limit, hinted),
                                   WALL * limit + GRACE)
         if outcome is None or outcome[0] != "verdict":
             self.worker.stop()
@@ -152,13 +152,13 @@ def _serve(conn, source, parents_end=None) -> None:
     _no_core_files()
     while True:
         try:
-            claim, truth, assume, budget, limit = conn.recv()
+            claim, truth, assume, budget, limit, hinted = conn.recv()
         except (EOFError, OSError):
             os._exit(0)
         start = limits.clock()
         _cap_cpu(start + limit)
         try:
-            verdict = verdicts.judge(network, claim, truth, assume, budget)
+            verdict = verdicts.judge(network, claim, truth, assume, budget, hinted)
             answer = ("verdict", verdict, limits.clock() - start)
         except MemoryError:
             answer = ("memory",)

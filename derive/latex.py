@@ -35,11 +35,12 @@ GRAMMAR = r"""
         | sum "-" term              -> sub
     ?term: "-" term                 -> neg
          | "+" term
-         | product
+         | entrywise
+    ?entrywise: product
+              | entrywise HADAMARD product -> hadamard
     ?product: chain
             | chain summation       -> mul
             | chain MULOP summation -> mul_op
-            | chain HADAMARD summation -> hadamard
             | summation
     summation: SUM bounds product
     bounds: "_" "{" NAME "=" sum "}" "^" group_or_atom  -> bounded
@@ -48,7 +49,6 @@ GRAMMAR = r"""
     ?chain: power
           | chain power             -> mul
           | chain MULOP power       -> mul_op
-          | chain HADAMARD power    -> hadamard
           | chain "/" power         -> div
     ?power: atom
           | atom "^" group_or_atom  -> pow
@@ -211,9 +211,9 @@ class _ToIR(Transformer):
         return Node("mul" if str(op) == "*" else "product", (left, right),
                     column=_column(meta))
 
-    def hadamard(self, meta, children):  # \odot, \circ: entry by entry
+    def hadamard(self, meta, children):  # \odot, \circ: entry by entry, below products
         left, _, right = children
-        return Node("mul", (left, right), column=_column(meta))
+        return Node("call", (left, right), value="hadamard", column=_column(meta))
 
     def div(self, meta, children):
         left, right = children

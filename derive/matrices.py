@@ -67,17 +67,22 @@ def _grid(value) -> tuple[tuple[sp.Expr, ...], ...]:
     return value.rows if isinstance(value, Matrix) else ((value,),)
 
 
-def elementwise(function, values: list, what: str, column: int = 0):
-    """function(*entries) at each position; scalars take part at every position."""
-    shapes = {v.shape for v in values if isinstance(v, Matrix)}
+def elementwise(function, values: list, what: str, columns=0):
+    """function(*entries) at each position; scalars take part at every position.
+    `columns`: where each value is written (for the message), or one column for all."""
+    shapes = [v.shape for v in values if isinstance(v, Matrix)]
     if not shapes:
         return function(*values)
-    if len(shapes) > 1:
-        sizes = " and ".join(shown(s) for s in sorted(shapes))
-        where = f" (column {column})" if column else ""
-        raise ClaimError(f"{what} needs equal shapes, got {sizes}{where}: use @ for the "
-                         f"matrix product")
-    n, m = shapes.pop()
+    if len(set(shapes)) > 1:
+        where = columns if isinstance(columns, list) else [columns] * len(values)
+        first = next(v.shape for v in values if isinstance(v, Matrix))
+        odd = next(k for k, v in enumerate(values)
+                   if isinstance(v, Matrix) and v.shape != first)
+        column = f" (column {where[odd]})" if where[odd] else ""
+        advice = ": use @ for the matrix product" if what == "*" else ""
+        raise ClaimError(f"{what} needs equal shapes, got {shown(first)} and "
+                         f"{shown(values[odd].shape)}{column}{advice}")
+    n, m = shapes[0]
     return made(tuple(function(*(v.rows[r][c] if isinstance(v, Matrix) else v
                                   for v in values)) for c in range(m)) for r in range(n))
 

@@ -29,6 +29,7 @@ class Grid:
     truth: Matrix | sp.Expr
     names: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)  # of, wrt
     summary: object = None  # the Claim that stands for the whole check in reports
+    entries: dict = field(default_factory=dict)  # (row, column) -> the entry's Claim
 
     @property
     def fits(self) -> bool:
@@ -77,8 +78,10 @@ def merged(grid: Grid, verdicts: list[tuple[tuple[int, int], Verdict]]) -> Verdi
             example["entry"] = [r, c]
         positions = ", ".join(f"({i}, {j})" for (i, j), _ in wrong[:6])
         more = f" and {len(wrong) - 6} more" if len(wrong) > 6 else ""
+        unsure = sum(v.verdict == "undecided" for _, v in verdicts)
+        unsure = f"; {unsure} undecided" if unsure else ""
         said = f"{len(wrong)} of {len(verdicts)} entries are wrong: {positions}{more}" \
-            if len(verdicts) > 1 else ""
+            f"{unsure}" if len(verdicts) > 1 else ""
         hint = "; ".join(part for part in (said, first.hint and f"at ({r}, {c}): {first.hint}")
                          if part) or None
         return Verdict("incorrect", hint=hint, counterexample=example,

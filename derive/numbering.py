@@ -19,6 +19,8 @@ MEANINGS = ("out", "net", "delta", "weight", "weights", "bias", "target", "input
 DEFAULT_LETTERS = {"a": "out", "z": "net", "delta": "delta", "w": "weight", "W": "weights",
                    "b": "bias", "y": "target", "x": "input", "C": "E_total", "n": "units"}
 BY_LAYER = ("out", "net", "delta", "weight", "weights", "bias", "units")  # a[l, ...]
+# Not letters a course may choose: the usual index letters, and what claims call
+RESERVED = {"i", "j", "k", "l", "m", "e", "d", "pi", "Sum", "E", "I", "S", "N", "O", "Q"}
 LAST = "L"
 KEYS = ("first", "letters")
 
@@ -39,6 +41,12 @@ class Numbering:
         """The position in spec.layers of layer `number` (-1: the input layer), or None."""
         position = number - self.first - 1
         return position if -1 <= position < layers else None
+
+
+def _functions() -> set[str]:
+    from .expr import CONSTANTS, FUNCTIONS  # the formula reader's own names
+
+    return set(FUNCTIONS) | set(CONSTANTS)
 
 
 def read(value, line: int, line_of, taken: set[str]) -> Numbering:
@@ -76,5 +84,8 @@ def read(value, line: int, line_of, taken: set[str]) -> Numbering:
         if letter in taken or letter == LAST:
             raise SpecError(f"notation.letters: '{letter}' is also a name of this network; "
                             f"choose another letter", line=where)
+        if letter in RESERVED or letter in _functions():
+            raise SpecError(f"notation.letters: '{letter}' is an index letter, a function or "
+                            f"a constant in claims; choose another letter", line=where)
     # A default letter that is one of the network's own names stays that name.
     return Numbering(first, {k: v for k, v in letters.items() if k in given or k not in taken})

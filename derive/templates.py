@@ -32,7 +32,8 @@ def judge(network: Network, items: list[Claim], budget: float = verdicts.BUDGET,
     `judge_one(claim, truth, assume, budget)` judges one claim in full: verdicts.judge, or
     an isolation.Judge that does it in a worker process."""
     one = judge_one or partial(verdicts.judge, network)
-    alone = lambda claim, budget: one(claim.claim, claim.truth, claim.assume, budget)  # noqa: E731
+    alone = lambda claim, budget: one(claim.claim, claim.truth, claim.assume, budget,  # noqa: E731
+                                      hinted=claim.hinted)
     found: dict[int, Verdict] = {}
     groups: dict[tuple, list[int]] = defaultdict(list)
     for index, claim in enumerate(items):

@@ -56,10 +56,11 @@ class Verdict:
 
 
 def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None = None,
-          budget: float = BUDGET) -> Verdict:
+          budget: float = BUDGET, hinted: bool = True) -> Verdict:
     """The verdict on `claim == truth` for every value of the network's free symbols.
 
-    `budget`: CPU seconds for the proof (0: numbers only)."""
+    `budget`: CPU seconds for the proof (0: numbers only); `hinted`: look for a hint
+    when it is wrong (a matrix check's entries do not: only its first wrong one's shows)."""
     screen = Screen(network, claim, truth, assume)
     wrong = screen.quick()
     if wrong is None and budget > 0:
@@ -75,16 +76,17 @@ def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None =
             if evidence.gap is not None:
                 return Verdict("undecided", hint=evidence.gap)
             return Verdict("correct", "numeric")
-    return _incorrect(network, screen, wrong)
+    return _incorrect(network, screen, wrong, hinted)
 
 
 def unanswered() -> Verdict:
     return Verdict("undecided", hint="no answer given")
 
 
-def _incorrect(network: Network, screen: Screen, wrong: Sample) -> Verdict:
+def _incorrect(network: Network, screen: Screen, wrong: Sample, hinted: bool = True) \
+        -> Verdict:
     wrong = screen.readable(wrong)
-    found = hints.hint(screen, wrong)
+    found = hints.hint(screen, wrong) if hinted else None
     found, term = found if isinstance(found, tuple) else (found, None)
     shown = set(calculus.leaves(network, screen.claim, screen.truth))
     if screen.assume:

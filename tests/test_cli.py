@@ -267,3 +267,16 @@ def test_help_and_version_answer_without_loading_the_engine(flag):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "False", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["check", "specs/mazur.yaml", "--wrt", "w1"],
+     "error: --wrt takes one SPEC and exactly one of --claim, --latex (see 'derive check "
+     "--help')"),
+    (["nosuch"], "error: No such command 'nosuch'. (see 'derive --help')"),
+    (["grad"], "error: Missing argument 'SPEC'. (see 'derive grad --help')"),
+])
+def test_usage_errors_are_one_line(args, message):
+    result = CliRunner().invoke(main, args, prog_name="derive")
+    assert result.exit_code == 2
+    assert result.output.strip() == message

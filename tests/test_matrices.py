@@ -150,6 +150,7 @@ ALGEBRA = {
     "Sum(out_h * j, (j, 1, 2))": "[[3*out_h1], [3*out_h2]]",
     "d(E_total, net_h)": "[[delta_h1], [delta_h2]]",
     "d(E_total, W_o)": "[[delta_o1*out_h1, delta_o1*out_h2], [delta_o2*out_h1, delta_o2*out_h2]]",
+    "out_h.T.T": "[[out_h1], [out_h2]]",
 }
 
 
@@ -170,7 +171,8 @@ def test_the_algebra_of_spec_11(mazur, text):
 
 
 ILL_FORMED = {
-    "out_h + transpose(out_o)": "+ needs equal shapes, got 1×2 and 2×1",
+    "out_h + transpose(out_o)": "a sum (+, -) needs equal shapes, got 2×1 and 1×2 (column 9)",
+    "out_h - out_o.T": "a sum (+, -) needs equal shapes, got 2×1 and 1×2 (column 9)",
     "out_h * W_o.T @ out_h": "* needs equal shapes, got 2×1 and 2×2",
     "W_o.T @ out_h @ out_h": "@ needs the columns of the left to match the rows",
     "out_h @ out_h": "got 2×1 @ 2×1",
@@ -184,6 +186,8 @@ ILL_FORMED = {
     "d(E_total, 2*W_o)": "d(A, B): B must be a quantity",
     "d(out_h, W_o)": "with a matrix, the other must be a scalar",
     "ones(800, 800)": "too large",
+    "out_h * W_o": "* needs equal shapes, got 2×1 and 2×2 (column 9): use @",
+    "hadamard(out_h, W_o)": "hadamard (or \\odot) needs equal shapes",
 }
 
 
@@ -277,7 +281,7 @@ def test_an_ill_formed_matrix_claim_is_exit_2_naming_both_shapes(tmp_path):
     result = CliRunner().invoke(main, ["check", str(SPECS / "mazur.yaml"), "--wrt", "W_o",
                                        "--claim", "delta_o + transpose(out_h)"])
     assert result.exit_code == 2
-    assert "+ needs equal shapes, got 1×2 and 2×1" in result.output
+    assert "a sum (+, -) needs equal shapes, got 2×1 and 1×2 (column 11)" in result.output
     assert "Traceback" not in result.output
 
 

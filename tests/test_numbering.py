@@ -74,6 +74,8 @@ READINGS = {
     r"out_{h1}^2": "out_h1**2",  # not a numbered letter: a power, as before
     r"\delta_{o1}^2": "delta_o1**2",  # a unit's own name: the superscript is a power
     r"2 a^l_j \cdot 3": "6 * a[l, j]",
+    r"\sigma'(z^l) \odot (w^{l+1})^T \delta^{l+1}":  # \odot binds below the product
+        "sigmoid_prime(z[l]) * (transpose(W[l + 1]) @ delta[l + 1])",
 }
 
 
@@ -99,6 +101,8 @@ BAD_NOTATION = {
     "notation: {letters: {w1: out}}": "notation.letters: 'w1' is also a name of this network",
     "notation: {letters: {L: out}}": "'L' is also a name",
     "notation: [1]": "notation: expected a mapping",
+    "notation: {letters: {j: out}}": "'j' is an index letter, a function or a constant",
+    "notation: {letters: {exp: out}}": "'exp' is an index letter, a function or a constant",
 }
 
 
@@ -137,6 +141,25 @@ def test_a_layer_template_runs_over_every_layer_where_every_name_exists(nielsen)
         {f"w_o{j}_h{k}" for j in (1, 2) for k in (1, 2, 3)}
     biases = instances(nielsen, wrt="b[l, j]", claim=spec.Formula("delta[l, j]", "sympy", 1))
     assert [p.index for p in biases][:2] == [{"l": 2, "j": 1}, {"l": 2, "j": 2}]
+
+
+def test_layer_arithmetic_in_wrt_and_numbered_names_inside_aliases(nielsen):
+    planned = instances(nielsen, wrt="W[l + 1]", claim=spec.Formula("0", "sympy", 1))
+    assert [p.index for p in planned] == [{"l": 1}, {"l": 2}]
+    planned = instances(nielsen, wrt="w[l + 1, j, k]", claim=spec.Formula("0", "sympy", 1))
+    assert len(planned) == 3 * 2 + 2 * 3
+    network = api.load({**NIELSEN, "aliases": {"G": "transpose(W[l + 1]) @ delta[l + 1]"}})
+    results = api.check_one(network, "z[l]", "G * sigmoid_prime(z[l])", isolated=False)
+    assert [r.claim.index for r in results] == [{"l": 2}]  # BP2: up to L - 1, through G
+    assert results[0].verdict.verdict == "correct"
+
+
+def test_a_template_layers_delta_j_under_a_notation_and_a_bare_letter(nielsen):
+    [*results] = api.check_one(nielsen, "w_o[j, k]", r"\delta_j out_{hk}", syntax="latex",
+                               isolated=False)
+    assert len(results) == 6 and all(r.verdict.verdict == "correct" for r in results)
+    with pytest.raises(ClaimError, match=r"a needs its layer's number: a\[l\]"):
+        built(nielsen, "a * 2")
 
 
 def test_a_layer_template_whose_names_exist_in_no_layer_is_an_error(nielsen):
