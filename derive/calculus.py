@@ -73,7 +73,7 @@ def _chain(network: Network, of: sp.Expr, variable: Quantity) -> sp.Expr:
     wrt = variable.symbol
     if variable.kind in ("net", "out"):
         layer = network.layer(variable.layer)
-        held = set(network.units(layer, variable.kind)) - {wrt}
+        held = set(network.units(layer, variable.kind, variable.example)) - {wrt}
     else:
         held = set()
     memo: dict[sp.Symbol, sp.Expr] = {}

@@ -59,14 +59,14 @@ class Names(Vocabulary):
         self._parsed: dict[str, expr.Node] = {}
         self.usage: usage.Usage | None = None
 
-    def name(self, name):
-        value = super().name(name)
+    def name(self, name, example=None):
+        value = super().name(name, example)
         if value is not None and self.usage is not None:
             self.usage.admit(self.network, value)
         return value
 
-    def family(self, name, indices):
-        value = super().family(name, indices)
+    def family(self, name, indices, example=None):
+        value = super().family(name, indices, example)
         if value is not None and self.usage is not None:
             self.usage.admit(self.network, value)
         return value
@@ -237,8 +237,9 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
     of_node, wrt_node = _name_node(check.of, "of"), _name_node(check.wrt, "wrt")
     bound = _bound_names(own)
     variables = list(dict.fromkeys(  # in order of appearance: w_h[m, k] runs m, then k;
-        name for node in (of_node, wrt_node) if node.kind == "family"  # W[l + 1] runs l
-        for arg in node.args for name in sorted(expr.free_names(arg)) if name not in bound))
+        name for node in (of_node, wrt_node)  # W[l + 1] runs l; out_o1(n) runs n
+        for arg in _indices(node) for name in sorted(expr.free_names(arg))
+        if name not in bound))
     aliased = Names(network)  # a claim's aliases may hold numbered names too
     references = [ref for node in (of_node, wrt_node) for ref in expr.layer_numbers(node, own)]
     references += [ref for node in bodies for ref in expr.layer_numbers(node, aliased)]
@@ -263,6 +264,13 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
     if layered and not count:
         raise ClaimError(f"no layer has every name this check uses, for any value of "
                          f"{', '.join(layered)}")
+
+
+def _indices(node: expr.Node) -> list[expr.Node]:
+    """The index expressions of an of or wrt: a family's, and an example's (n)."""
+    if node.kind == "example":
+        return _indices(node.args[0]) + [node.args[1]]
+    return list(node.args) if node.kind == "family" else []
 
 
 def _exist(references, names: Vocabulary, layers: dict) -> bool:
@@ -293,6 +301,9 @@ def _written(value, text: str, env: dict) -> str:
 
 
 def _expand(network: Network, check: Check):
+    if check.assume is not None and network.spec.examples > 1:
+        raise ClaimError("assume: is not available in a spec with several examples (a "
+                         "condition on each example's targets is not supported yet)")
     names = Names(network)
     file = check.file or network.spec.file
     bodies = [(f, _located(f, parse_formula)) for f in _formulas(check)]
@@ -397,7 +408,7 @@ def one_claim(network: Network, wrt: str, text: str, of: str = "E_total",
     return claims_of(network, check)
 
 
-_NAME_NODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?")
+_NAME_NODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?(\([A-Za-z0-9_+\- ]*\))?")
 
 
 def _name_node(text: str, key: str) -> expr.Node:
@@ -405,7 +416,7 @@ def _name_node(text: str, key: str) -> expr.Node:
         raise ClaimError(f"{key}: expected a quantity name like w5 or w_o[j, k], got "
                          f"'{echo(text)}'")
     node = expr.parse(text)
-    if node.kind not in ("name", "family"):
+    if node.kind not in ("name", "family", "example"):
         raise ClaimError(f"{key}: expected a quantity name, got '{echo(text)}'")
     return node
 

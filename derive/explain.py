@@ -115,7 +115,7 @@ class _Walk:
         self.done.add(name)
         network = self.network
         quantity = network[name]
-        outs = [o for o in network.units(network.layer(quantity.layer), "out")
+        outs = [o for o in network.units(network.layer(quantity.layer), "out", quantity.example)
                 if quantity.symbol in network[o.name].partials]
         chain = [[Partial("E_total", o.name), Partial(o.name, name)] for o in outs]
         delta = network[name.replace("net_", "delta_", 1)].symbol

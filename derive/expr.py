@@ -88,7 +88,7 @@ def tokenize(text: str) -> str:
             raise ClaimError(f"'{token}' is not allowed in a claim (column {pos + 1})")
         if (kind in ("name", "number") and (previous in ("name", "number") or
                                             last in (")", "]"))) or \
-                (token == "(" and (previous == "number" or last in (")", "]"))):
+                (token == "(" and (previous == "number" or last == ")")):  # ]( : delta_o[j](n)
             said = f"{echo(last)}*{echo(token)}" if kind != "op" and previous != "op" else \
                 f"* between '{last}' and '{token}'"
             raise ClaimError(f"two factors side by side at column {pos + 1}: write {said} "
@@ -215,13 +215,19 @@ class _Reader:
 
     def _Call(self, node):
         column = node.col_offset + 1
-        if not isinstance(node.func, ast.Name):
-            raise ClaimError(f"only a plain function name can be called (column {column})")
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             raise ClaimError(f"keyword or starred arguments are not allowed (column {column})")
+        if isinstance(node.func, ast.Subscript) and len(node.args) == 1:  # delta_o[j](n)
+            return Node("example", (self.read(node.func), self.read(node.args[0])),
+                        column=column)
+        if not isinstance(node.func, ast.Name):
+            raise ClaimError(f"only a plain function name can be called (column {column})")
         name = node.func.id
         if name == "Sum":
             return self._sum(node, column)
+        if name not in FUNCTIONS and len(node.args) == 1:  # out_h1(n): example n's
+            return Node("example", (Node("name", value=name, column=column),
+                                    self.read(node.args[0])), column=column)
         if name not in FUNCTIONS:
             hint = _suggest(name, FUNCTIONS) or f" (to multiply, write {echo(name)}*(...))"
             raise ClaimError(f"unknown function '{echo(name)}' at column {column}{hint}")
@@ -325,11 +331,13 @@ CONSTANTS = {"pi": sp.pi}
 class Scope:
     """The vocabulary a formula is read in. Subclasses resolve the network's names."""
 
-    def name(self, name: str) -> sp.Expr | None:
-        """The object a bare name stands for, or None if the name is unknown."""
+    def name(self, name: str, example: int | None = None) -> sp.Expr | None:
+        """The object a bare name stands for (in one training example: out_h1(2)), or
+        None if the name is unknown."""
         return None
 
-    def family(self, name: str, indices: tuple[int, ...]) -> sp.Expr | None:
+    def family(self, name: str, indices: tuple[int, ...], example: int | None = None) \
+            -> sp.Expr | None:
         """The member of an indexed family, or None if there is no such family."""
         return None
 
@@ -352,6 +360,10 @@ class Scope:
     def layered(self, letter: str) -> str | None:
         """What a numbered letter stands for (out, net, input, ...), or None."""
         return None
+
+    def examples(self) -> int:
+        """How many training examples the network has (0: one, and no example names)."""
+        return 0
 
     def by_layer(self, letter: str) -> bool:
         """Is the first index of this family a layer's number (a[l, j]: SPEC §7)?"""
@@ -526,6 +538,56 @@ class Evaluator:
         else:
             wrt = self(wrt_node)
         return self._derivative(self(of_node), wrt, node.column)
+
+    def _example(self, node):
+        """out_h1(n), delta_o[j](n), out_h(n), E_total(n): a name in one training example
+        (SPEC §8). LaTeX writes it out_{h1}^{(n)}."""
+        base, index = node.args
+        if base.kind == "name" and self.scope.alias(base.value) is None and \
+                not self._known(base.value):
+            hint = _suggest(base.value, FUNCTIONS) or \
+                f" (to multiply, write {echo(base.value)}*(...))"
+            raise ClaimError(f"unknown function '{echo(base.value)}' at column "
+                             f"{node.column}{hint}")
+        if not self.scope.examples():
+            raise ClaimError(f"{self._written(base)}(...) at column {node.column}: to "
+                             f"multiply, write {self._written(base)}*(...) (a name takes "
+                             f"(n) only in a spec with several examples)")
+        n = self._index(index)
+        if base.kind == "name":
+            value = self.scope.name(base.value, example=n)
+            if value is None and base.value in FUNCTIONS:
+                raise ClaimError(f"{base.value}() takes {FUNCTIONS[base.value].arity[0]} "
+                                 f"arguments (column {node.column})")
+        elif base.kind == "family":
+            value = self.scope.family(base.value, tuple(self._index(a) for a in base.args),
+                                      example=n)
+        elif base.kind == "latex":
+            value = next((v for c in latex_candidates(*base.value[:2])
+                          if (v := self.scope.name(c, example=n)) is not None), None)
+            if value is None:
+                value = next((v for var, family in latex_families(*base.value[:2], self.env)
+                              if (v := self.scope.family(family, (self.env[var],),
+                                                         example=n)) is not None), None)
+        else:
+            value = None
+        if value is None:
+            raise ClaimError(f"{self._written(base)}(...) at column {node.column}: no such "
+                             f"name in a training example (to multiply, write "
+                             f"{self._written(base)}*(...))")
+        return value
+
+    def _known(self, name: str) -> bool:
+        """Is `name` one of the network's, in some example (out_h1 of out_h1(2))?"""
+        try:
+            return self.scope.name(name, example=1) is not None
+        except ClaimError:
+            return True  # known, but not like that: the reading below says how
+
+    @staticmethod
+    def _written(node) -> str:
+        return echo(node.value if node.kind in ("name", "family") else
+                    node.value[2] if node.kind == "latex" else "the name", 40)
 
     def _mark(self, node):
         raise ClaimError(f"\\top at column {node.column} only transposes, as a superscript "
@@ -738,6 +800,11 @@ def implied_range(body: Node, var: str, scope: Scope, env: dict | None = None) -
                                        scope, env)
                 if size is not None:
                     return size
+        if node.kind == "example" and node.args[1].kind in ("name", "latex") and \
+                _bare(node.args[1]) == var:
+            size = scope.examples()
+            if size:
+                return size
         if node.kind == "family":
             for position, arg in enumerate(node.args):
                 if arg.kind == "name" and arg.value == var:
@@ -750,6 +817,13 @@ def implied_range(body: Node, var: str, scope: Scope, env: dict | None = None) -
                         return size
         stack.extend(a for a in node.args if isinstance(a, Node))
     return None
+
+
+def _bare(node: Node) -> str | None:
+    """The letter a name node is (n, or LaTeX's bare n)."""
+    if node.kind == "name":
+        return node.value
+    return node.value[0] if node.kind == "latex" and node.value[1] is None else None
 
 
 def _subscript_parts(sub: str, count: int) -> list[str]:

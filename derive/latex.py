@@ -232,6 +232,10 @@ class _ToIR(Transformer):
         column = _column(meta)
         if base.kind == "latex" and base.value == ("e", None, "e"):
             return Node("call", (exponent,), value="exp", column=column)
+        written = self.text[meta.start_pos:meta.end_pos]
+        if base.kind in ("latex", "scripted") and \
+                re.search(r"\^\s*\{\s*\([^{}]*\)\s*\}\s*$", written):
+            return Node("example", (base, exponent), column=column)  # out_{h1}^{(n)}
         if _transposes(exponent):  # W^T, W^\top, W^{\mathsf{T}}
             return Node("call", (base,), value="transpose", column=column)
         if exponent.kind == "product" and _transposes(exponent.args[-1]):  # A^{[l-1]T}

@@ -37,6 +37,7 @@ class Quantity:
     layer: str | None = None
     definition: sp.Expr | None = None
     known_partials: dict[sp.Symbol, sp.Expr] | None = None
+    example: int | None = None  # which training example (SPEC §8), if there are several
 
     @property
     def partials(self) -> dict[sp.Symbol, sp.Expr]:
@@ -78,12 +79,28 @@ class Network:
         return view
 
     def _build(self) -> None:
+        """Each example's inputs, layers and loss (SPEC §8: the parameters are shared,
+        every other quantity is per example, named out_h1(2)), then E_total, then the
+        deltas."""
         spec = self.spec
-        for name in spec.inputs:
-            self._add(name, "input", f"input {name}")
-        for layer in spec.layers:
-            self._layer(layer, [self.source(name) for name in self.below(layer)])
-        self._loss()
+        several = spec.examples > 1
+        self.suffixes = [f"({n})" for n in range(1, spec.examples + 1)] if several else [""]
+        losses_of = []
+        for n, suffix in enumerate(self.suffixes, start=1):
+            self.suffix, self.example = suffix, (n if several else None)
+            for name in spec.inputs:
+                self._add(name + suffix, "input", f"input {name}" +
+                          (f" of example {n}" if several else ""))
+            for layer in spec.layers:
+                self._layer(layer, [self.source(name) for name in self.below(layer)])
+            losses_of.append(self._loss())
+        self.suffix, self.example = "", None
+        total = sp.Add(*losses_of)
+        if spec.reduction == "mean":
+            total = total / spec.examples
+        self._add("E_total", "loss", f"the loss ({spec.loss}"
+                  + (f", the {spec.reduction} over {spec.examples} examples)" if several
+                     else ")"), None, total + self._l2())
         self._backprop()
 
     # --- lookups ---------------------------------------------------------------------------
@@ -106,11 +123,23 @@ class Network:
         return layer.sources
 
     def source(self, name: str) -> sp.Symbol:
-        """What a source of a layer contributes: an input itself, or a unit's out."""
-        return self[name].symbol if name in self.spec.inputs else self[f"out_{name}"].symbol
+        """What a source of a layer contributes, in the example being built: an input
+        itself, or a unit's out."""
+        if name in self.spec.inputs:
+            return self[name + self.suffix].symbol
+        return self[f"out_{name}{self.suffix}"].symbol
 
-    def units(self, layer: Layer, prefix: str) -> list[sp.Symbol]:
-        return [self[f"{prefix}_{layer.unit(j)}"].symbol for j in range(1, layer.units + 1)]
+    def units(self, layer: Layer, prefix: str, example: int | None = None) -> list[sp.Symbol]:
+        """A layer's nets, outs, deltas or targets in one example (the only one, if
+        `example` is None)."""
+        suffix = f"({example})" if example is not None else ""
+        return [self[f"{prefix}_{layer.unit(j)}{suffix}"].symbol
+                for j in range(1, layer.units + 1)]
+
+    def every(self, layer: Layer, prefix: str) -> list[sp.Symbol]:
+        """... in every example."""
+        examples = range(1, len(self.suffixes) + 1) if len(self.suffixes) > 1 else [None]
+        return [s for n in examples for s in self.units(layer, prefix, n)]
 
     @property
     def loss(self) -> Quantity:
@@ -125,7 +154,9 @@ class Network:
             if known.kind in ("weight", "bias") and kind in ("weight", "bias"):
                 return known  # tying: one name, one parameter
             raise SpecError(f"'{name}' is used both as {known.meaning} and as {meaning}")
-        quantity = Quantity(symbol(name), kind, meaning, layer, definition, partials)
+        example = None if kind in ("weight", "bias", "constant") or name == "E_total" else \
+            getattr(self, "example", None)
+        quantity = Quantity(symbol(name), kind, meaning, layer, definition, partials, example)
         self.quantities[name] = quantity
         if kind in ("weight", "bias"):
             self.params.append(name)
@@ -139,7 +170,7 @@ class Network:
         for j, bias in enumerate(layer.biases, start=1):
             if bias:
                 self._add(bias, "bias", f"bias of {layer.unit(j)}")
-        nets = []
+        nets, suffix = [], self.suffix
         for j in range(1, layer.units + 1):
             unit = layer.unit(j)
             terms, partials = [], defaultdict(list)
@@ -158,11 +189,11 @@ class Network:
                 bias = self[layer.biases[j - 1]].symbol
                 terms.append(bias)
                 partials[bias].append(sp.S.One)
-            nets.append(self._add(f"net_{unit}", "net", f"pre-activation of {unit}",
+            nets.append(self._add(f"net_{unit}{suffix}", "net", f"pre-activation of {unit}",
                                   layer.name, sp.Add(*terms),
                                   {s: p[0] if len(p) == 1 else sp.Add(*p)
                                    for s, p in partials.items()}).symbol)
-        outs = [symbol(f"out_{layer.unit(j)}") for j in range(1, layer.units + 1)]
+        outs = [symbol(f"out_{layer.unit(j)}{suffix}") for j in range(1, layer.units + 1)]
         if layer.activation == "softmax":
             forward = activations.softmax(nets)
             local = [{nets[k]: activations.softmax_derivative(outs, j, k)
@@ -183,10 +214,11 @@ class Network:
         _defined(formula, f"layer {layer.name}: activation.custom", layer.line)
         return activations.custom(formula, x)
 
-    def _loss(self) -> None:
-        spec, output = self.spec, self.spec.output
-        outs = self.units(output, "out")
-        targets = [self._add(f"target_{output.unit(j)}", "target",
+    def _loss(self) -> sp.Expr:
+        """The loss of the example being built: E_total(n) with several, else its formula."""
+        spec, output, suffix = self.spec, self.spec.output, self.suffix
+        outs = self.units(output, "out", self.example)
+        targets = [self._add(f"target_{output.unit(j)}{suffix}", "target",
                              f"target of {output.unit(j)}", output.name).symbol
                    for j in range(1, output.units + 1)]
         if spec.loss == "custom":
@@ -197,13 +229,16 @@ class Network:
             _defined(total, "loss.custom", spec.loss_line)
         elif spec.loss in losses.NAMED_TERMS:
             terms = losses.LOSSES[spec.loss](outs, targets)
-            total = sp.Add(*(self._add(f"E_{output.unit(j + 1)}", "loss",
+            total = sp.Add(*(self._add(f"E_{output.unit(j + 1)}{suffix}", "loss",
                                        f"loss term of {output.unit(j + 1)}", output.name,
                                        term).symbol
                              for j, term in enumerate(terms)))
         else:
             total = sp.Add(*losses.LOSSES[spec.loss](outs, targets))
-        self._add("E_total", "loss", f"the loss ({spec.loss})", None, total + self._l2())
+        if not suffix:
+            return total
+        return self._add(f"E_total{suffix}", "loss", f"the loss of example {self.example}",
+                         None, total).symbol
 
     def _l2(self) -> sp.Expr:
         if self.spec.l2 is None:
@@ -221,23 +256,27 @@ class Network:
         loss = self.loss
         users: dict[sp.Symbol, list[Quantity]] = defaultdict(list)
         for layer in layers:
-            for net in self.units(layer, "net"):
+            for net in self.every(layer, "net"):
                 for parent in self[net.name].partials:
                     users[parent].append(self[net.name])
-        for index in range(len(layers) - 1, -1, -1):
-            layer = layers[index]
-            outs = self.units(layer, "out")
-            if index == len(layers) - 1:
-                grads = [_total_partial(self, loss.symbol, out) for out in outs]
-            else:
-                grads = [sp.Add(*(self[net.name.replace("net_", "delta_", 1)].symbol
-                                  * net.partials[out] for net in users[out]))
-                         for out in outs]
-            for j, net in enumerate(self.units(layer, "net")):
-                delta = sp.Add(*(grad * self[out.name].partials.get(net, 0)
-                                 for grad, out in zip(grads, outs)))
-                self._add(f"delta_{layer.unit(j + 1)}", "delta",
-                          f"dE_total/dnet_{layer.unit(j + 1)}", layer.name, delta)
+        examples = range(1, len(self.suffixes) + 1) if len(self.suffixes) > 1 else [None]
+        for example in examples:
+            for index in range(len(layers) - 1, -1, -1):
+                layer = layers[index]
+                outs = self.units(layer, "out", example)
+                if index == len(layers) - 1:
+                    grads = [_total_partial(self, loss.symbol, out) for out in outs]
+                else:
+                    grads = [sp.Add(*(self[net.name.replace("net_", "delta_", 1)].symbol
+                                      * net.partials[out] for net in users[out]))
+                             for out in outs]
+                self.example = example
+                for net in self.units(layer, "net", example):
+                    delta = sp.Add(*(grad * self[out.name].partials.get(net, 0)
+                                     for grad, out in zip(grads, outs)))
+                    self._add(net.name.replace("net_", "delta_", 1), "delta",
+                              f"dE_total/d{net.name}", layer.name, delta)
+        self.example = None
 
 
 def _product(a: sp.Symbol, b: sp.Symbol) -> sp.Expr:
@@ -281,7 +320,7 @@ class _Variable(expr.Scope):
     def __init__(self, x: sp.Symbol):
         self.x = x
 
-    def name(self, name):
+    def name(self, name, example=None):
         return self.x if name == "x" else None
 
     def known_names(self):
@@ -292,19 +331,22 @@ class _LossNames(expr.Scope):
     """The scope of a custom loss: the outputs and the targets, by name or by family."""
 
     def __init__(self, network: Network):
-        output = network.spec.output
-        self.members = {f"{prefix}_{output.name}": [network[f"{prefix}_{output.unit(j)}"]
-                                                     for j in range(1, output.units + 1)]
+        output, suffix = network.spec.output, network.suffix
+        self.members = {f"{prefix}_{output.name}":
+                        [network[f"{prefix}_{output.unit(j)}{suffix}"]
+                         for j in range(1, output.units + 1)]
                         for prefix in ("out", "target")}
+        self.suffix = suffix
 
-    def name(self, name):
-        found = [q for members in self.members.values() for q in members if q.name == name]
+    def name(self, name, example=None):
+        found = [q for members in self.members.values() for q in members
+                 if q.name == name + self.suffix]
         if found:
             return found[0].symbol
         return sp.Integer(len(self.members["out_" + name[2:]])) \
             if "out_" + name[2:] in self.members and name.startswith("n_") else None
 
-    def family(self, name, indices):
+    def family(self, name, indices, example=None):
         members = self.members.get(name)
         if members is None or len(indices) != 1:
             return None
@@ -317,4 +359,5 @@ class _LossNames(expr.Scope):
         return len(self.members[name]) if name in self.members and position == 0 else None
 
     def known_names(self):
-        return [q.name for members in self.members.values() for q in members]
+        return [q.name.removesuffix(self.suffix) if self.suffix else q.name
+                for members in self.members.values() for q in members]

@@ -11,7 +11,11 @@ _WORDS = {"out": r"\mathrm{out}", "net": r"\mathrm{net}", "delta": r"\delta",
 
 
 def latex_name(name: str) -> str:
-    """out_h1 -> \\mathrm{out}_{h1}, w5 -> w_{5}, w_h1_i2 -> w_{h1,i2}, E_total -> E_{total}."""
+    """out_h1 -> \\mathrm{out}_{h1}, w5 -> w_{5}, w_h1_i2 -> w_{h1,i2}, E_total -> E_{total};
+    a training example's out_h1(2) -> \\mathrm{out}_{h1}^{(2)}."""
+    example = re.fullmatch(r"(.+)\((\d+)\)", name)
+    if example:
+        return f"{latex_name(example.group(1))}^{{({example.group(2)})}}"
     head, _, rest = name.partition("_")
     if rest:
         if name == "E_total":

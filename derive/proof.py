@@ -40,6 +40,8 @@ class Outcome:
 def cases(network: Network, assume: str | None) -> list[dict]:
     """Assumptions as substitutions: the last target is 1 - the others, or each one-hot."""
     targets = [q.symbol for q in network.quantities.values() if q.kind == "target"]
+    if assume is not None and len(network.suffixes) > 1:  # the spec reader refuses it
+        raise ValueError("an assumption on the targets of several examples")
     if assume == SUM_TO_ONE:
         return [{targets[-1]: 1 - sp.Add(*targets[:-1])}]
     if assume == ONE_HOT:
@@ -76,11 +78,11 @@ def _leaf_symbols(network: Network) -> set[sp.Symbol]:
 def rewrites(network: Network):
     """Substitution maps from the most compact basis down to inputs and parameters."""
     for layer in network.spec.layers:  # deltas from the input side up, then loss terms
-        yield {s: network[s.name].definition for s in network.units(layer, "delta")}
+        yield {s: network[s.name].definition for s in network.every(layer, "delta")}
     yield {q.symbol: q.definition for q in network.quantities.values() if q.kind == "loss"}
     for layer in reversed(network.spec.layers):
         for kind in ("out", "net"):
-            yield {s: network[s.name].definition for s in network.units(layer, kind)}
+            yield {s: network[s.name].definition for s in network.every(layer, kind)}
 
 
 def reduce(network: Network, difference: sp.Expr, deadline: float,
@@ -130,9 +132,14 @@ def _simplex(network: Network) -> dict:
     identities = {}
     for layer in network.spec.layers:
         if layer.activation == "softmax":
-            outs = network.units(layer, "out")
-            identities[outs[-1]] = 1 - sp.Add(*outs[:-1])
+            for n in _examples(network):  # each example's outputs, apart
+                outs = network.units(layer, "out", n)
+                identities[outs[-1]] = 1 - sp.Add(*outs[:-1])
     return identities
+
+
+def _examples(network: Network) -> list:
+    return list(range(1, len(network.suffixes) + 1)) if len(network.suffixes) > 1 else [None]
 
 
 def substitute(e: sp.Expr, mapping: dict) -> sp.Expr:

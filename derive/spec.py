@@ -25,8 +25,10 @@ DERIVED = re.compile(r"(net|out|delta|target|E|n|d)_.*")
 RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "x",
             *expr.FUNCTIONS, "Sum"}
 
-TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "notation", "values", "checks",
-            "aliases", "exercises", "feedback")
+TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "examples", "reduction", "notation",
+            "values", "checks", "aliases", "exercises", "feedback")
+MAX_EXAMPLES = 256
+REDUCTIONS = ("sum", "mean")
 LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias", "from", "type",
               *wiring.CONV_KEYS)
 
@@ -67,6 +69,8 @@ class Spec:
     feedback: str | None = None  # what verdicts may show (feedback.py); None: the default
     problems: list[DeriveError] = field(default_factory=list)  # answers to no exercise
     notation: numbering.Numbering | None = None  # numbered layers (SPEC §7), if asked for
+    examples: int = 1  # training examples (SPEC §8): E_total sums (or averages) their losses
+    reduction: str = "sum"
 
     @property
     def output(self) -> Layer:
@@ -181,6 +185,14 @@ class Reader:
             spec.l2 = (self.name(value, at("l2"), "l2") if isinstance(value, str)
                        else sp.Rational(str(self.number(value, at("l2"), "l2"))))
         self.check_names(spec, at)
+        if "examples" in top:
+            spec.examples = self.count(top["examples"], at("examples"), "examples",
+                                       MAX_EXAMPLES)
+        if "reduction" in top:
+            if top["reduction"] not in REDUCTIONS:
+                raise self.fail(at("reduction"), f"reduction: expected sum or mean, got "
+                                f"{kind_of(top['reduction'])}")
+            spec.reduction = top["reduction"]
         if "notation" in top:
             spec.notation = numbering.read(top["notation"], at("notation"), line_of,
                                            settable_names(spec))
@@ -387,13 +399,26 @@ class Reader:
             raise self.fail(at("l2"), f"l2: '{spec.l2}' is already {roles[spec.l2]}")
 
     def values(self, value, line: int, spec: Spec) -> dict[str, float]:
+        """Numbers by name; with several examples an input or target takes a list, one
+        per example (or one number for all), and out_h1(2)-style names are per example."""
         if not isinstance(value, dict):
             raise self.fail(line, f"values: expected a mapping of names to numbers, "
                             f"got {kind_of(value)}")
         known = settable_names(spec)
+        per_example = _per_example(spec) if spec.examples > 1 else set()
         out = {}
         for key, number in value.items():
             key_line = line_of(value, key)
+            if key in per_example:
+                numbers = number if isinstance(number, list) else [number] * spec.examples
+                if len(numbers) != spec.examples:
+                    raise self.fail(key_line, f"values.{key}: expected {spec.examples} numbers "
+                                    f"(one per example), got {len(numbers)}")
+                for n, item in enumerate(numbers, start=1):
+                    out[f"{key}({n})"] = self.number(item, line_of(number, n - 1)
+                                                     if isinstance(number, list) else key_line,
+                                                     f"values.{key}[{n}]")
+                continue
             if key not in known:
                 hint = did_you_mean(key, sorted(known), n=1)
                 raise self.fail(key_line, f"values: '{echo(key)}' is not an input, parameter "
@@ -423,12 +448,21 @@ class Reader:
         return text
 
 def settable_names(spec: Spec) -> set[str]:
-    """Names a `values:` entry may fix: inputs, parameters, targets and a named l2."""
-    names = set(spec.inputs)
+    """Names a `values:` entry may fix: inputs, parameters, targets and a named l2 (each
+    example's inputs and targets by their own names, i1(2), with several examples)."""
+    names = set()
     for layer in spec.layers:
         names.update(w for row in layer.weights for w in row if isinstance(w, str))
         names.update(b for b in layer.biases if b)
-    names.update(f"target_{spec.output.unit(j)}" for j in range(1, spec.output.units + 1))
     if isinstance(spec.l2, str):
         names.add(spec.l2)
-    return names
+    leaves = _per_example(spec)
+    if spec.examples == 1:
+        return names | leaves
+    return names | {f"{name}({n})" for name in leaves for n in range(1, spec.examples + 1)}
+
+
+def _per_example(spec: Spec) -> set[str]:
+    """The leaves each example has its own of: inputs and targets."""
+    return set(spec.inputs) | {f"target_{spec.output.unit(j)}"
+                               for j in range(1, spec.output.units + 1)}

@@ -30,6 +30,11 @@ class Symmetry:
         self.network = network
         self.at: dict[Position, sp.Symbol | None] = {}
         self.sizes = [len(network.spec.inputs)] + [lay.units for lay in network.spec.layers]
+        self.positions: dict[sp.Symbol, Position] = {}
+        self._symmetric: dict[int, bool] = {}
+        if len(network.suffixes) > 1:  # several examples: no relabelling is trusted yet,
+            self._symmetric = dict.fromkeys(range(len(self.sizes)), False)  # each judged
+            return                                                           # on its own
         for k, name in enumerate(network.spec.inputs, start=1):
             self._place(("input", ((0, k),)), name)
         where = {name: (0, k) for k, name in enumerate(network.spec.inputs, start=1)}

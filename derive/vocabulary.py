@@ -7,6 +7,7 @@ all resolve names here, so every syntax (SymPy's, LaTeX, an alias) means the sam
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import sympy as sp
@@ -28,11 +29,48 @@ class Vocabulary(expr.Scope):
         self.network = network
         self._members: dict[tuple, sp.Symbol | None] = {}  # a template asks again and again
         self.template_layer: str | None = None  # the layer a check's template indexes
+        self.several = network.spec.examples > 1  # training examples (SPEC §8)
+        self.example: int | None = None  # the one a name is being read in: out_h1(2)
 
-    def name(self, name):
+    def examples(self) -> int:
+        return self.network.spec.examples if self.several else 0
+
+    def name(self, name, example=None):
+        with self._in(example):
+            return self._name(name)
+
+    @contextlib.contextmanager
+    def _in(self, example):
+        if example is not None and not 1 <= example <= self.network.spec.examples:
+            raise ClaimError(f"there is no example {example} (examples 1 to "
+                             f"{self.network.spec.examples})")
+        outer, self.example = self.example, example if self.several else None
+        try:
+            yield
+        finally:
+            self.example = outer
+
+    def _q(self, name: str) -> sp.Symbol:
+        """A per-example quantity by its own name (out_h1), in the example being read."""
+        if not self.several:
+            return self.network[name].symbol
+        if self.example is None:
+            raise ClaimError(f"{name} is one per training example here: write {name}(n)")
+        return self.network[f"{name}({self.example})"].symbol
+
+    def _has(self, name: str) -> bool:
+        return f"{name}(1)" in self.network if self.several else name in self.network
+
+    def _name(self, name):
         network = self.network
-        if name in network:
-            return network[name].symbol
+        if name in network and network[name].example is None:
+            if name == network.loss.name and self.example is not None:
+                return network[f"{name}({self.example})"].symbol  # E_total(n)
+            return network[name].symbol  # a parameter is every example's
+        if self.several and self._has(name):
+            return self._q(name)
+        if name == "n_examples":
+            return sp.Integer(network.spec.examples)
         if name.startswith("n_") and (layer := network.layer(name[2:])):
             return sp.Integer(layer.units)
         if network.spec.notation is not None:
@@ -50,7 +88,7 @@ class Vocabulary(expr.Scope):
             return sp.Integer(numbering.last(len(network.spec.layers)))
         meaning = numbering.meaning(name)
         if meaning == "E_total":
-            return network.loss.symbol
+            return self._name(network.loss.name)
         if meaning == "input":
             return self.vector(INPUTS)
         if meaning == "target":
@@ -129,7 +167,7 @@ class Vocabulary(expr.Scope):
         if len(indices) != 1:
             raise ClaimError(f"{letter}[...] takes 1 index, got {len(indices)}")
         _in_range(letter, indices, [len(names)])
-        return self.network[names[indices[0] - 1]].symbol
+        return self._q(names[indices[0] - 1])
 
     def numbered_range(self, letter: str, number: int, position: int) -> int | None:
         """How many members `letter[number, ...]` has along an index position."""
@@ -165,10 +203,11 @@ class Vocabulary(expr.Scope):
         return True
 
     def vector(self, name):
-        """net_h, out_h, delta_h, target_o, b_h (columns), W_h (rows: the units fed)."""
+        """net_h, out_h, delta_h, target_o, b_h (columns), W_h (rows: the units fed); with
+        several examples, out_h is one column per example (Ng's layout), out_h(n) one."""
         network = self.network
         if name == INPUTS:
-            return matrices.column(network[x].symbol for x in network.spec.inputs)
+            return self._columns(list(network.spec.inputs))
         match = VECTOR.fullmatch(name)
         layer = match and network.layer(match.group(2))
         if not layer:
@@ -183,16 +222,26 @@ class Vocabulary(expr.Scope):
             return matrices.column(network[b].symbol if b else sp.S.Zero
                                    for b in layer.biases)
         names = [f"{prefix}_{layer.unit(j)}" for j in range(1, layer.units + 1)]
-        if names[0] not in network:  # target_h: only the output layer has targets
+        if not self._has(names[0]):  # target_h: only the output layer has targets
             return None
-        return matrices.column(network[n].symbol for n in names)
+        return self._columns(names)
 
-    def family(self, name, indices):
-        key = (name, *indices)
+    def _columns(self, names: list[str]):
+        """The per-example quantities as a column, or one column per example."""
+        network = self.network
+        if self.several and self.example is None:
+            return matrices.made(tuple(network[f"{n}({k})"].symbol
+                                       for k in range(1, network.spec.examples + 1))
+                                 for n in names)
+        return matrices.column(self._q(n) for n in names)
+
+    def family(self, name, indices, example=None):
+        key = (name, *indices, example)
         if key not in self._members:
-            found = self._member(name, indices)
-            if found is None and self.layered(name):
-                found = self._numbered(name, indices)
+            with self._in(example):
+                found = self._member(name, indices)
+                if found is None and self.layered(name):
+                    found = self._numbered(name, indices)
             self._members[key] = found
         return self._members[key]
 
@@ -200,7 +249,7 @@ class Vocabulary(expr.Scope):
         network = self.network
         if name == network.input_family:
             _in_range(name, indices, [len(network.spec.inputs)])
-            return network[f"{name}{indices[0]}"].symbol
+            return self._q(f"{name}{indices[0]}")
         match = FAMILY.fullmatch(name)
         layer = match and network.layer(match.group(2))
         if not layer:
@@ -217,7 +266,7 @@ class Vocabulary(expr.Scope):
                 raise ClaimError(f"layer {layer.name} has no bias")
             return network[bias].symbol
         member = f"{prefix}_{layer.unit(indices[0])}"
-        return network[member].symbol if member in network else None
+        return self._q(member) if self._has(member) else None
 
     def range_of(self, name, position):
         network = self.network

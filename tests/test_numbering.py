@@ -209,7 +209,8 @@ def test_the_textbook_specs_check_as_their_authors_write(name):
     ("out_h1 if w1 else 2", "'if' is not allowed in a claim"),
 ])
 def test_syntax_mistakes_say_what_to_write(text, message):
+    mazur = api.load(SPECS / "mazur.yaml")
     with pytest.raises(ClaimError) as error:
-        expr.parse(text)
+        expr.evaluate(expr.parse(text), Vocabulary(mazur))
     assert message in error.value.message
     assert "invalid decimal literal" not in error.value.message
