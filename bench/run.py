@@ -116,6 +116,38 @@ def matrix_form() -> None:
               f"{matrix:>11.2f} {matrix / together:>5.2f}x  {found[-1][0].shown_by}")
 
 
+def batch_and_conv() -> None:
+    """A batch of 32 examples on 8-8-4, and a conv layer over 64 inputs: from the spec to
+    every gradient with its number, and to the verdict on a matrix claim, beside one
+    example's (the batch should cost about 32 of them)."""
+    print(f"\n{'wiring':>34} {'gradients (s)':>14} {'verdict (s)':>12} {'shown by':>9}")
+    one = spec([8, 8, 4])
+    many = {**one, "examples": 32, "reduction": "mean"}
+    conv = {"inputs": 64, "loss": "sse", "layers": [
+        {"name": "c", "type": "conv1d", "kernel": ["k1", "k2", "k3"], "activation": "relu"},
+        {"name": "o", "units": 2, "activation": "sigmoid"}]}
+    claim = Check(wrt="W_o", claim=Formula("delta_o @ transpose(out_h)", "sympy", 1))
+    kernel = Check(wrt="k2", claim=Formula("Sum(delta_c[j]*i[j + 1], (j, 1, n_c))",
+                                           "sympy", 1))
+    for label, data, check in [("8-8-4, one example", one, claim),
+                               ("8-8-4, a batch of 32 (mean)", many, claim),
+                               ("conv1d, kernel 3 over 64 inputs", conv, kernel)]:
+        def grads(data=data):
+            network = api.load(data)
+            api.gradients(network, at={n: 0.1 for n in api.specs.settable_names(
+                network.spec)})
+
+        found = []
+
+        def verdict(data=data, check=check, found=found):
+            network = api.load(data)
+            found[:] = api.check_claims(network, claims.claims_of(network, check))
+
+        seconds, judged = median_time(grads, 1), median_time(verdict, 1)
+        print(f"{label:>34} {seconds:>14.2f} {judged:>12.2f} "
+              f"{found[0].verdict.shown_by or found[0].verdict.verdict:>9}")
+
+
 def isolation_overhead() -> None:
     """What judging each claim in a worker process costs, beside judging it here."""
     print(f"\n{'isolation':>34} {'in-process (s)':>15} {'isolated (s)':>13} "
@@ -221,6 +253,7 @@ def main() -> None:
               f"{together:>13.2f} {alone / together:>5.1f}x {full:>15,}  {shown}")
 
     matrix_form()
+    batch_and_conv()
     isolation_overhead()
     grading_a_class()
 
