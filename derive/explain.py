@@ -84,6 +84,13 @@ class _Walk:
         self.equations: list[Equation] = []
         self.done: set[str] = set()
 
+    def _first(self, name: str) -> bool:
+        """Is this the first time the quantity is derived? (Later steps refer to it.)"""
+        if name in self.done:
+            return False
+        self.done.add(name)
+        return True
+
     def add(self, equation: Equation) -> Equation:
         self.equations.append(equation)
         return equation
@@ -110,9 +117,8 @@ class _Walk:
 
     def net(self, name: str, depth: int) -> None:
         """dE/dnet_u = sum over the layer's outs of dE/dout_v * dout_v/dnet_u."""
-        if name in self.done:
+        if not self._first(name):
             return
-        self.done.add(name)
         network = self.network
         quantity = network[name]
         outs = [o for o in network.units(network.layer(quantity.layer), "out", quantity.example)
@@ -130,9 +136,8 @@ class _Walk:
 
     def out(self, name: str, depth: int) -> None:
         """dE/dout_u: from the loss for an output, else over every net above that uses it."""
-        if name in self.done:
+        if not self._first(name):
             return
-        self.done.add(name)
         network = self.network
         symbol = network[name].symbol
         above = [q for q, _ in calculus._nets_using(network).get(symbol, [])]

@@ -14,13 +14,13 @@ import mpmath
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_wiring import gradients_match
 
 from derive import api, calculus, expr
 from derive.errors import ClaimError, SpecError
 from derive.vocabulary import Vocabulary
 
 SPECS = Path(__file__).parent.parent / "specs"
-DPS, STEP, RTOL = 40, mpmath.mpf("1e-12"), mpmath.mpf("1e-10")
 ACT = {"tanh": mpmath.tanh, "sigmoid": lambda x: 1 / (1 + mpmath.exp(-x)),
        "linear": lambda x: x}
 
@@ -63,17 +63,7 @@ def point_for(network, seed: int) -> dict:
        activation=st.sampled_from(["tanh", "sigmoid"]), seed=st.integers(0, 99))
 def test_every_gradient_of_a_batch_matches_finite_differences(units, examples, reduction,
                                                               activation, seed):
-    spec = batch(units, examples, reduction, activation)
-    network = api.load(spec)
-    point = point_for(network, seed)
-    with mpmath.workdps(DPS):
-        for name in network.params:
-            got = calculus.values(network, [calculus.gradient(network, name)], point)[0]
-            up, down = dict(point), dict(point)
-            up[name] += STEP
-            down[name] -= STEP
-            want = (forward(spec, up) - forward(spec, down)) / (2 * STEP)
-            assert abs(got - want) <= RTOL * max(1, abs(want)), (name, got, want)
+    gradients_match(batch(units, examples, reduction, activation), seed, loss=forward)
 
 
 def test_a_batch_against_torch_autograd():
@@ -95,13 +85,6 @@ def test_a_batch_against_torch_autograd():
     for name in network.params:
         got = calculus.values(network, [calculus.gradient(network, name)], point)[0]
         assert got == pytest.approx(t[name].grad.item(), rel=1e-9, abs=1e-12), name
-
-
-def test_the_minibatch_spec_checks_symbolically():
-    results = api.check(SPECS / "minibatch.yaml", isolated=False)
-    assert results and all(r.ok for r in results)
-    assert all(r.verdict.shown_by == "symbolic" for r in results
-               if r.verdict.verdict == "correct")
 
 
 @pytest.fixture(scope="module")
