@@ -82,11 +82,21 @@ def layout(network: Network, highlight: str | None = None, values: bool = False)
         edge.tied = uses.get(edge.weight, 0) > 1
     diagram.notes = [f"{layer.name}: {layer.activation}" for layer in spec.layers]
     diagram.notes.append(f"loss: {spec.loss}")
+    if spec.examples > 1:  # one picture serves every example: the weights are shared
+        diagram.notes.append(f"{spec.examples} examples ({spec.reduction})")
+    diagram.notes += [f"{layer.name}: {layer.conv.kind}, kernel "
+                      f"{'×'.join(map(str, _kernel_shape(layer.conv.kernel)))}, stride "
+                      f"{layer.conv.stride}, padding {layer.conv.padding}"
+                      for layer in spec.layers if layer.conv is not None]
     if highlight is not None:
         _highlight(network, diagram, highlight)
     if values:
         _values(network, diagram)
     return diagram
+
+
+def _kernel_shape(kernel: tuple) -> tuple[int, ...]:
+    return (len(kernel), len(kernel[0])) if isinstance(kernel[0], tuple) else (len(kernel),)
 
 
 def _highlight(network: Network, diagram: Diagram, name: str) -> None:

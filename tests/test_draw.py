@@ -119,3 +119,19 @@ def test_png_with_matplotlib(tmp_path):
                                        "-o", str(out)])
     assert result.exit_code == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_wiring_is_drawn_as_it_is():
+    """Absent edges are not drawn, skip edges are, a kernel's tied names are dashed alike,
+    and the notes name the convolution and the examples."""
+    spec = {"inputs": ["x1", "x2", "x3"], "loss": "sse", "examples": 2, "reduction": "mean",
+            "layers": [{"name": "c", "type": "conv1d", "kernel": ["k1", "k2"]},
+                       {"name": "o", "units": 1, "from": ["c", "x1"], "bias": "none"}]}
+    diagram = draw.layout(api.load(spec))
+    edges = {(e.source, e.target): e for e in diagram.edges}
+    assert ("x3", "c1") not in edges and ("x1", "c2") not in edges  # no connection
+    assert ("x1", "o1") in edges  # the skip
+    assert edges[("x1", "c1")].tied and edges[("x2", "c2")].tied
+    assert edges[("x1", "c1")].weight == edges[("x2", "c2")].weight == "k1"
+    assert "2 examples (mean)" in diagram.notes
+    assert "c: conv1d, kernel 2, stride 1, padding 0" in diagram.notes
