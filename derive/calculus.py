@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import mpmath
 import sympy as sp
+from mpmath import libmp
 
 from . import numeric
 from .errors import ClaimError
@@ -136,10 +137,35 @@ def point_values(network: Network, point: dict[str, object],
         elif quantity.symbol in env:
             continue
         try:
-            env[quantity.symbol] = walk.value(quantity.definition)
+            linear = network.linear.get(quantity.symbol)
+            env[quantity.symbol] = _weighted_sum(linear, env, strict) if linear else \
+                walk.value(quantity.definition)
         except (numeric.Missing, numeric.Undefined):
             continue  # not fixed by the point, or undefined there: left out
     return env
+
+
+def _weighted_sum(linear: tuple, env: dict, strict: bool) -> mpmath.mpf:
+    """A net's value from its weights and sources as lists: what walking its formula
+    gives, without the walk (a 784-input layer's nets are most of a forward pass)."""
+    weights, sources, bias = linear
+    try:
+        products = [(env[w] if w.is_Symbol else _exact_rational(w)) * env[x]
+                    for w, x in zip(weights, sources)]
+        if bias is not None:
+            products.append(env[bias])
+    except KeyError as exc:
+        raise numeric.Missing(str(exc)) from None
+    total = mpmath.fsum(products)
+    if strict and total:
+        floor = mpmath.mag(total) - mpmath.mp.prec + 8
+        if any(t and mpmath.mag(t) < floor for t in products):
+            raise numeric.Absorbed("a term is lost in a much larger sum")
+    return total
+
+
+def _exact_rational(value: sp.Rational) -> mpmath.mpf:
+    return mpmath.mpf(value.p) / value.q
 
 
 def cone(network: Network, *exprs: sp.Expr) -> set[sp.Symbol]:
@@ -166,7 +192,8 @@ def leaves(network: Network, *exprs: sp.Expr) -> list[str]:
 def _exact(value) -> mpmath.mpf:
     """A number at the current precision; a Fraction rounded once, not twice."""
     if isinstance(value, Fraction):
-        return mpmath.mpf(value.numerator) / value.denominator
+        return mpmath.mp.make_mpf(libmp.from_rational(value.numerator, value.denominator,
+                                                      mpmath.mp.prec, libmp.round_nearest))
     return mpmath.mpf(value)
 
 

@@ -20,7 +20,9 @@ from .network import Network
 from .notation import to_text
 from .screen import CONDITIONS, Sample, Screen
 
-POINTS = 8
+POINTS = 8  # where claim and truth are compared for a hint ...
+FEW_POINTS = 3  # ... or, when the formulas rest on many quantities, this many
+LARGE = 2_000  # quantities: a forward pass through them costs a good part of a second
 HINT_OPS = 300  # formulas larger than this are not factored for a hint
 TERM_BUDGET = 2.0  # CPU seconds to find and print a missing or extra term
 
@@ -29,7 +31,8 @@ def hint(screen: Screen, wrong: Sample) -> str | tuple[str, tuple[str, sp.Expr]]
     """A reason in words, or (words, (what, term)) when it names a term of the formulas.
 
     `wrong` is the confirmed counterexample: every hint must hold there too."""
-    samples = [(point, s) for point in screen.draws(POINTS)
+    count = POINTS if len(screen.cone) < LARGE else FEW_POINTS
+    samples = [(point, s) for point in screen.draws(count)
                if (s := screen.glance(point)) is not None]
     pairs = [(wrong.claim, wrong.truth)] + [(c, t) for _, (c, t, _) in samples]
     with mpmath.workdps(screen.digits):

@@ -64,6 +64,8 @@ class Network:
         self.quantities: dict[str, Quantity] = {}
         self.params: list[str] = []  # distinct weights and biases, in order of appearance
         self.cache: dict = {}  # calculus keeps expansions and derivatives here
+        self.linear: dict[sp.Symbol, tuple] = {}  # net -> (weights, sources, bias): its
+        # weighted sum as lists, for a forward pass a layer at a time (calculus.py)
         self.input_family = _input_family(spec.inputs)
         try:
             self._build()
@@ -185,14 +187,20 @@ class Network:
                 terms.append(_product(weight, src))
                 partials[weight].append(src)  # a weight tied within the row sums its inputs
                 partials[src].append(weight)
+            bias = None
             if layer.biases[j - 1]:
                 bias = self[layer.biases[j - 1]].symbol
                 terms.append(bias)
                 partials[bias].append(sp.S.One)
+            joined = [(name, src) for src, name in zip(below, layer.weights[j - 1])
+                      if name is not None]
+            linear = ([self[w].symbol if isinstance(w, str) else w for w, _ in joined],
+                      [src for _, src in joined], bias)
             nets.append(self._add(f"net_{unit}{suffix}", "net", f"pre-activation of {unit}",
                                   layer.name, sp.Add(*terms),
                                   {s: p[0] if len(p) == 1 else sp.Add(*p)
                                    for s, p in partials.items()}).symbol)
+            self.linear[nets[-1]] = linear
         outs = [symbol(f"out_{layer.unit(j)}{suffix}") for j in range(1, layer.units + 1)]
         if layer.activation == "softmax":
             forward = activations.softmax(nets)
