@@ -287,8 +287,7 @@ class Reader:
             if "weights" in node:
                 raise self.fail(at("weights"), f"{where}.weights: a {kind} layer's weights "
                                 f"are its kernel's")
-            layer.weights, layer.conv = wiring.convolution(self, node, where, name,
-                                                           len(sources))
+            layer.weights, layer.conv = wiring.convolution(self, node, where, len(sources))
             layer.units = len(layer.weights)
             if layer.units > MAX_UNITS:
                 raise self.fail(at("kernel"), f"{where}: {layer.units} units is too many "

@@ -58,7 +58,7 @@ def sources(reader, value, line: int, where: str, inputs: list[str], earlier) ->
     return found
 
 
-def convolution(reader, node: dict, where: str, name: str, fed: int) \
+def convolution(reader, node: dict, where: str, fed: int) \
         -> tuple[list[list[str | None]], Convolution]:
     """The weights of a conv1d or conv2d layer fed by `fed` units: row j holds, for each
     source, the kernel's name that joins them, or None."""
