@@ -86,6 +86,8 @@ def _holds_under(screen: Screen, wrong: Sample, samples, condition: str, equal) 
     """Equal at the counterexample and the other points once their targets are made to
     meet the condition."""
     network = screen.network
+    if network.spec.examples > 1:  # the condition is each example's: not projected yet
+        return False
     names = [q.name for q in network.quantities.values() if q.kind == "target"]
     if not set(names) & set(calculus.leaves(network, screen.claim, screen.truth)):
         return False

@@ -273,7 +273,11 @@ class Network:
                 layer = layers[index]
                 outs = self.units(layer, "out", example)
                 if index == len(layers) - 1:
-                    grads = [_total_partial(self, loss.symbol, out) for out in outs]
+                    own = loss if example is None else self[f"E_total({example})"]
+                    scale = 1 if example is None else loss.partials[own.symbol]
+                    grads = [scale * _total_partial(self, own.symbol, out) for out in outs]
+                    # through this example's own loss: E_total's other terms do not
+                    # depend on its outputs (the walk over them all was quadratic)
                 else:
                     grads = [sp.Add(*(self[net.name.replace("net_", "delta_", 1)].symbol
                                       * net.partials[out] for net in users[out]))

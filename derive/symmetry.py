@@ -74,7 +74,10 @@ class Symmetry:
         """Does the relabelling map symbols one to one and every definition onto one?"""
         mapping: dict[sp.Symbol, sp.Symbol] = {}
         for position, sym in self.at.items():
-            image = self.at[_moved(position, perms)]
+            moved = _moved(position, perms)
+            if moved not in self.at:  # a weight with no counterpart (a partial from:)
+                return False
+            image = self.at[moved]
             if (sym is None) != (image is None) or mapping.setdefault(sym, image) != image:
                 return False
         mapping = {s: t for s, t in mapping.items() if s is not None and s != t}

@@ -154,3 +154,15 @@ def test_a_template_over_examples_and_an_assumption_refused(two):
     with pytest.raises(ClaimError, match="assume: is not available"):
         api.check_one(two, "net_o1(1)", "out_o1(1) - target_o1(1)",
                       assume="targets sum to 1", isolated=False)
+
+
+def test_no_condition_on_the_targets_is_hinted_across_examples():
+    """The targets' condition is each example's: projected over the whole batch it would
+    be said of claims it does not rescue."""
+    spec = {"inputs": ["x1", "x2"], "loss": "cross_entropy", "examples": 2,
+            "layers": [{"name": "o", "units": 2, "activation": "softmax"}]}
+    claim = ("out_o1(1)*(target_o1(1) + target_o2(1)) - target_o1(1) + (target_o1(1) + "
+             "target_o2(1) + target_o1(2) + target_o2(2) - 1)")
+    [result] = api.check_one(api.load(spec), "net_o1(1)", claim, isolated=False)
+    assert result.verdict.verdict == "incorrect"
+    assert "targets sum to 1" not in (result.verdict.hint or "")

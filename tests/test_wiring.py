@@ -235,3 +235,15 @@ def test_bad_wiring_is_refused_at_its_line(layer):
         api.specs.from_text(text, "net.yaml")
     assert BAD[layer] in error.value.message
     assert error.value.line == 3
+
+
+def test_a_template_over_a_layer_that_a_partial_from_takes_is_judged_not_crashed():
+    """w_h[j, k] over 64 instances: a relabelling of h would send h2 -> r1 to a weight
+    that does not exist (r takes h1 alone), so h is not symmetric."""
+    spec = {"inputs": 64, "loss": "sse", "layers": [
+        {"name": "h", "units": 2, "activation": "sigmoid"},
+        {"name": "r", "units": 1, "activation": "sigmoid", "from": ["h1", "i1"]},
+        {"name": "o", "units": 1, "activation": "sigmoid"}]}
+    results = api.check_one(api.load(spec), "w_h[j, k]", "delta_h[j] * i[k]",
+                            isolated=False)
+    assert len(results) == 128 and all(r.verdict.verdict == "correct" for r in results)
