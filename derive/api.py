@@ -312,15 +312,11 @@ def _mistakes(network: Network, results: list[Result], budget: float, one) -> No
                 continue
             pairs = [claims.Claim(c.file, c.line, c.of, c.wrt, a, b, c.text, c.index,
                                   assume=c.assume, template=(id(c), "mistake"))
-                     for a, b in zip(_entries(claim), _entries(value))]
+                     for a, b in zip(matrices.entries(claim), matrices.entries(value))]
             if all(v.verdict == "correct" for v in templates.judge(network, pairs, budget,
                                                                    one)):
                 result.judged.hint, result.judged.term = words, None
                 break
-
-
-def _entries(value) -> list:
-    return value.entries if matrices.is_matrix(value) else [value]
 
 
 def _swapped(network: Network, results: list[Result], budget: float, one) -> None:

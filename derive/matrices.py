@@ -63,6 +63,11 @@ def is_matrix(value) -> bool:
     return isinstance(value, Matrix)
 
 
+def entries(value) -> list:
+    """A matrix's entries, row by row; a scalar alone."""
+    return value.entries if isinstance(value, Matrix) else [value]
+
+
 def _grid(value) -> tuple[tuple[sp.Expr, ...], ...]:
     return value.rows if isinstance(value, Matrix) else ((value,),)
 

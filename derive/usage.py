@@ -55,8 +55,8 @@ class Usage:
             raise ClaimError(f"{name} is not allowed in this answer{self._allowed()}")
 
     def admit_derivative(self, network: Network, of, wrt) -> None:
-        for one_of in (of.entries if matrices.is_matrix(of) else [of]):
-            for one_wrt in (wrt.entries if matrices.is_matrix(wrt) else [wrt]):
+        for one_of in matrices.entries(of):
+            for one_wrt in matrices.entries(wrt):
                 self._admit_derivative(network, one_of, one_wrt)
 
     def _admit_derivative(self, network: Network, of: sp.Basic, wrt: sp.Basic) -> None:
@@ -122,9 +122,7 @@ def of(network: Network, check, of_value, wrt_value, last: bool) -> Usage | None
 
 
 def _pairs(of_value, wrt_value):
-    ofs = of_value.entries if matrices.is_matrix(of_value) else [of_value]
-    wrts = wrt_value.entries if matrices.is_matrix(wrt_value) else [wrt_value]
-    return [(a, b) for a in ofs for b in wrts]
+    return [(a, b) for a in matrices.entries(of_value) for b in matrices.entries(wrt_value)]
 
 
 def _names(network: Network, listed: tuple[str, ...]) -> frozenset[str]:
