@@ -16,6 +16,7 @@ from . import (
     calculus,
     claims,
     feedback,
+    forward,
     isolation,
     matrices,
     matrix_checks,
@@ -101,7 +102,7 @@ def gradients(network: Network, wrt: list[str] | None = None, *, at: dict | None
         calculus.kind_of_variable(network, network[name].symbol)
     values = point(network, at)
     compact = [calculus.gradient(network, name) for name in names]
-    loss, *numbers = calculus.values(network, [network.loss.symbol, *compact], values)
+    loss, *numbers = forward.values(network, [network.loss.symbol, *compact], values)
     items = []
     for name, formula, figure in zip(names, compact, numbers):
         item = Gradient(name, calculus.expand(network, formula) if expanded else formula,

@@ -1,4 +1,4 @@
-"""Derivatives over the quantity graph: gradients, d(A, B), expansion and numbers.
+"""Derivatives over the quantity graph: gradients, d(A, B), expansion, cones.
 
 The chain rule is one generic walk over each quantity's local partials (micrograd's
 `_backward`, run forward from B). Gradients of E_total take the backprop shortcut through
@@ -7,17 +7,10 @@ the named deltas, so they stay compact: dE/dw5 = delta_o1*out_h1.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
-import mpmath
 import sympy as sp
-from mpmath import libmp
 
-from . import numeric
 from .errors import ClaimError
 from .network import Network, Quantity
-
-DIGITS = 30  # working precision of reported numbers
 
 
 def kind_of_variable(network: Network, wrt: sp.Basic) -> Quantity:
@@ -112,62 +105,6 @@ def _expanded(network: Network, sym: sp.Symbol) -> sp.Expr:
     return table[sym]
 
 
-def point_values(network: Network, point: dict[str, object],
-                 base: dict | None = None, strict: bool = False,
-                 only: set[sp.Symbol] | None = None) -> dict[sp.Symbol, mpmath.mpf]:
-    """Every quantity's value at a point (at the current mpmath precision) that it fixes.
-
-    With `base` (the values at another point), `point` holds only the leaves that differ,
-    and only the quantities that depend on them are computed again. `strict` leaves out
-    the quantities whose value lost a term to the precision (numeric.Absorbed); `only`
-    limits the work to these quantities (those a formula rests on, see `cone`)."""
-    changed = {network[name].symbol: _exact(value) for name, value in point.items()
-               if name in network}
-    env = {**(base or {}), **changed}
-    dirty = set(changed)
-    walk = numeric.Walk(env, strict)  # one memo: a softmax's sum is summed once, not per unit
-    for quantity in network.quantities.values():
-        if quantity.definition is None or (only is not None and quantity.symbol not in only):
-            continue
-        if base is not None:
-            if not parents(network, quantity) & dirty:
-                continue
-            dirty.add(quantity.symbol)
-            env.pop(quantity.symbol, None)
-        elif quantity.symbol in env:
-            continue
-        try:
-            linear = network.linear.get(quantity.symbol)
-            env[quantity.symbol] = _weighted_sum(linear, env, strict) if linear else \
-                walk.value(quantity.definition)
-        except (numeric.Missing, numeric.Undefined):
-            continue  # not fixed by the point, or undefined there: left out
-    return env
-
-
-def _weighted_sum(linear: tuple, env: dict, strict: bool) -> mpmath.mpf:
-    """A net's value from its weights and sources as lists: what walking its formula
-    gives, without the walk (a 784-input layer's nets are most of a forward pass)."""
-    weights, sources, bias = linear
-    try:
-        products = [(env[w] if w.is_Symbol else _exact_rational(w)) * env[x]
-                    for w, x in zip(weights, sources)]
-        if bias is not None:
-            products.append(env[bias])
-    except KeyError as exc:
-        raise numeric.Missing(str(exc)) from None
-    total = mpmath.fsum(products)
-    if strict and total:
-        floor = mpmath.mag(total) - mpmath.mp.prec + 8
-        if any(t and mpmath.mag(t) < floor for t in products):
-            raise numeric.Absorbed("a term is lost in a much larger sum")
-    return total
-
-
-def _exact_rational(value: sp.Rational) -> mpmath.mpf:
-    return mpmath.mpf(value.p) / value.q
-
-
 def cone(network: Network, *exprs: sp.Expr) -> set[sp.Symbol]:
     """The quantities the expressions rest on, themselves included."""
     seen: set[sp.Symbol] = set()
@@ -189,35 +126,9 @@ def leaves(network: Network, *exprs: sp.Expr) -> list[str]:
     return [q.name for q in network.quantities.values() if q.is_leaf and q.symbol in seen]
 
 
-def _exact(value) -> mpmath.mpf:
-    """A number at the current precision; a Fraction rounded once, not twice."""
-    if isinstance(value, Fraction):
-        return mpmath.mp.make_mpf(libmp.from_rational(value.numerator, value.denominator,
-                                                      mpmath.mp.prec, libmp.round_nearest))
-    return mpmath.mpf(value)
-
-
 def parents(network: Network, quantity: Quantity) -> set[sp.Symbol]:
     """The symbols a quantity's definition uses (SymPy recomputes free_symbols each time)."""
     table = network.cache.setdefault("parents", {})
     if quantity.symbol not in table:
         table[quantity.symbol] = quantity.definition.free_symbols
     return table[quantity.symbol]
-
-
-def values(network: Network, exprs: list[sp.Expr], point: dict[str, object]) -> list:
-    """Each expression's value at a point (one forward pass), None where the point falls short."""
-    with mpmath.workdps(DIGITS):
-        env = point_values(network, point)
-        out = []
-        for e in exprs:
-            try:
-                out.append(float(numeric.evaluate(e, env)))
-            except numeric.Missing:
-                out.append(None)
-        return out
-
-
-def value(network: Network, expr: sp.Expr, point: dict[str, object]) -> float | None:
-    """The value of a compact expression at a point, or None if the point does not fix it."""
-    return values(network, [expr], point)[0]

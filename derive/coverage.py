@@ -19,7 +19,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from . import calculus, numeric
+from . import calculus, forward, numeric
 from .network import Network
 
 MAX_BRANCHES = 8  # 2**8 patterns: past this, numbers cannot cover the cases
@@ -138,7 +138,7 @@ def reach(network: Network, conditions: list[Branch], wanted: tuple[bool, ...],
     inside its domain (a probability target stays in [0, 1])."""
     point = dict(start)
     with mpmath.workdps(SEARCH_DIGITS):
-        env = calculus.point_values(network, point, only=only)
+        env = forward.point_values(network, point, only=only)
         score = _score(conditions, wanted, env)
         for _ in range(MOVES):
             if score[0] == len(conditions):
@@ -148,7 +148,7 @@ def reach(network: Network, conditions: list[Branch], wanted: tuple[bool, ...],
             for name in _closest_leaves(network, broken.expr, movable, rng)[:6]:
                 for candidate in _candidates(point[name], rng):
                     candidate = domain(name, candidate)
-                    trial_env = calculus.point_values(network, {name: candidate}, env,
+                    trial_env = forward.point_values(network, {name: candidate}, env,
                                                       only=only)
                     trial = _score(conditions, wanted, trial_env)
                     if trial > score and (best is None or trial > best[0]):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import calculus
+from . import calculus, forward
 from .errors import DeriveError, did_you_mean
 from .network import Network
 from .notation import latex_name, number, to_latex, to_text
@@ -165,8 +165,8 @@ def _numbers(network: Network, equations: list[Equation], at: dict | None) -> di
     values = point(network, at)
     used = set().union(*(eq.compact.free_symbols for eq in equations))
     names = [q.name for q in network.quantities.values() if q.symbol in used]
-    forward = calculus.values(network, [network[n].symbol for n in names], values)
-    figures = calculus.values(network, [eq.compact for eq in equations], values)
+    passed = forward.values(network, [network[n].symbol for n in names], values)
+    figures = forward.values(network, [eq.compact for eq in equations], values)
     for eq, figure in zip(equations, figures):
         eq.value = figure
     by_partial = {}
@@ -174,7 +174,7 @@ def _numbers(network: Network, equations: list[Equation], at: dict | None) -> di
         by_partial.setdefault((eq.partial.of, eq.partial.wrt), eq.value)
     for eq in equations:
         eq.factors = [[by_partial.get((p.of, p.wrt)) for p in term] for term in eq.chain]
-    return {n: x for n, x in zip(names, forward) if x is not None}
+    return {n: x for n, x in zip(names, passed) if x is not None}
 
 
 # --- rendering -------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from . import calculus, coverage, numeric
+from . import calculus, coverage, forward, numeric
 from .assumptions import ONE_HOT, SUM_TO_ONE
 from .network import Network
 
@@ -127,7 +127,7 @@ def points(network: Network, assume: str | None, limit: int) -> list[tuple[dict,
             k = len(made)
             point = draw(network, state["rng"], k, assume,
                          k if assume == ONE_HOT else None)
-            made.append((point, calculus.point_values(network, point)))
+            made.append((point, forward.point_values(network, point)))
     return made[:limit]
 
 
@@ -137,7 +137,7 @@ def draw(network: Network, rng: random.Random, attempt: int, assume: str | None,
     def uniform(low, high) -> Fraction:
         """A random denominator too: no frequency can vanish on every point's grid."""
         q = rng.randrange(TAIL, 2 * TAIL)
-        value = Fraction(rng.randrange(round(low * q), round(high * q) + 1), q)
+        value = Fraction(rng.randrange(_rounded(low, q), _rounded(high, q) + 1), q)
         return value or Fraction(1, 7)
 
     def pick(scales):
@@ -159,6 +159,14 @@ def draw(network: Network, rng: random.Random, attempt: int, assume: str | None,
             s = pick(PARAMS)
         point[q.name] = uniform(0, 1) if s is None else uniform(-s, s)
     return assumed(network, point, assume, rng, case)
+
+
+def _rounded(bound, q: int) -> int:
+    """round(bound * q), half to even, without a Fraction's arithmetic (a draw has one
+    per leaf: a 784-input network's 25,000)."""
+    n, d = (bound.numerator, bound.denominator) if isinstance(bound, Fraction) else (bound, 1)
+    whole, rest = divmod(n * q, d)
+    return whole + (2 * rest > d or (2 * rest == d and whole & 1))
 
 
 def assumed(network: Network, point: dict, assume: str | None, rng: random.Random,
@@ -198,12 +206,12 @@ class Screen:
     # --- one point ----------------------------------------------------------------------
 
     def measure(self, point: dict, digits: int | None = None, near: Sample | None = None,
-                extra: sp.Expr | None = None) -> Sample | None:
+                extra: sp.Expr | None = None, known: dict | None = None) -> Sample | None:
         """Claim, truth and their difference at P and 2P digits; None where undefined.
 
         `near`: a sample whose point differs from this one in a few leaves only (its
         values are reused); `extra`: a formula to judge as the difference instead (a
-        refutation's reduced form)."""
+        refutation's reduced form); `known`: the point's values at P digits, if computed."""
         digits = digits or self.digits
         values, absorbed = [], False
         for k, p in enumerate((digits, 2 * digits)):
@@ -212,7 +220,8 @@ class Screen:
                 if near is not None:
                     base = near.envs[k]
                     given = {n: v for n, v in point.items() if near.point.get(n) != v}
-                env = calculus.point_values(self.network, given, base, k == 1, self.cone)
+                env = known if k == 0 and known is not None else \
+                    forward.point_values(self.network, given, base, k == 1, self.cone)
                 try:
                     c, t = (numeric.evaluate(e, env, k == 1) for e in (self.claim, self.truth))
                 except numeric.Absorbed:
@@ -244,8 +253,8 @@ class Screen:
         again = self.measure(sample.point, 2 * self.digits, extra=extra)
         return again if again is not None and again.differ else None
 
-    def _confirmed_at(self, point: dict) -> Sample | None:
-        sample = self.measure(point)
+    def _confirmed_at(self, point: dict, known: dict | None = None) -> Sample | None:
+        sample = self.measure(point, known=known)
         return self.confirmed(sample) if sample is not None and sample.differ else None
 
     # --- the quick look -----------------------------------------------------------------
@@ -262,7 +271,7 @@ class Screen:
             except (numeric.Undefined, numeric.Missing):
                 continue
             if abs(c - t) > mpmath.mpf(10) ** (-(DIGITS // 2)) * max(abs(c), abs(t)):
-                found = self._confirmed_at(point)
+                found = self._confirmed_at(point, env)
                 if found is not None:
                     return found
         return None
@@ -388,7 +397,7 @@ class Screen:
     def _claim_alone_undefined(self, point: dict) -> bool:
         """The truth has a value at this point, and the claim has none."""
         with mpmath.workdps(self.digits):
-            env = calculus.point_values(self.network, point, only=self.cone)
+            env = forward.point_values(self.network, point, only=self.cone)
             try:
                 numeric.evaluate(self.truth, env)
             except (numeric.Undefined, numeric.Missing):
@@ -434,10 +443,10 @@ class Screen:
         `near`: (a point, its values) from which only a few leaves differ."""
         with mpmath.workdps(self.digits):
             if near is None:
-                env = calculus.point_values(self.network, point, only=self.cone)
+                env = forward.point_values(self.network, point, only=self.cone)
             else:
                 changed = {n: v for n, v in point.items() if near[0].get(n) != v}
-                env = calculus.point_values(self.network, changed, near[1], only=self.cone)
+                env = forward.point_values(self.network, changed, near[1], only=self.cone)
             try:
                 return (numeric.evaluate(self.claim, env), numeric.evaluate(self.truth, env),
                         env)

@@ -100,11 +100,12 @@ def _counterexample(network: Network, sample: Sample, shown: set[str], used: set
         -> dict:
     """The point (the leaves that matter), and the values there of the quantities the
     claim is written in: what a student compares a hand computation with."""
-    env = {s.name: x for s, x in sample.envs[1].items()}
+    env = sample.envs[1]
+    symbols = {name: network[name].symbol for name in used if name in network}
     example = {"point": {name: float(value) for name, value in sample.point.items()
                          if name in shown},
-               "values": _in_order(network, {name: _plain(env[name]) for name in used
-                                             if name in env}),
+               "values": _in_order(network, {name: _plain(env[s]) for name, s in
+                                             symbols.items() if s in env}),
                "claim": _plain(sample.claim), "truth": _plain(sample.truth)}
     if example["claim"] == example["truth"]:  # apart by less than a float can show
         difference = sample.difference if sample.difference is not None else \

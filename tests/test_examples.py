@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_wiring import gradients_match
 
-from derive import api, calculus, expr
+from derive import api, calculus, expr, forward
 from derive.errors import ClaimError, SpecError
 from derive.vocabulary import Vocabulary
 
@@ -32,7 +32,7 @@ def batch(units: list[int], examples: int, reduction: str, activation: str) -> d
             "layers": layers}
 
 
-def forward(spec: dict, point: dict) -> mpmath.mpf:
+def by_hand(spec: dict, point: dict) -> mpmath.mpf:
     """E_total: each example's sse, summed or averaged, every layer dense."""
     count, total = spec["examples"], mpmath.mpf(0)
     for n in range(1, count + 1):
@@ -63,7 +63,7 @@ def point_for(network, seed: int) -> dict:
        activation=st.sampled_from(["tanh", "sigmoid"]), seed=st.integers(0, 99))
 def test_every_gradient_of_a_batch_matches_finite_differences(units, examples, reduction,
                                                               activation, seed):
-    gradients_match(batch(units, examples, reduction, activation), seed, loss=forward)
+    gradients_match(batch(units, examples, reduction, activation), seed, loss=by_hand)
 
 
 def test_a_batch_against_torch_autograd():
@@ -83,7 +83,7 @@ def test_a_batch_against_torch_autograd():
     loss = ((y - target) ** 2 / 2).sum(dim=1).mean()  # CS231n's mean over the batch
     loss.backward()
     for name in network.params:
-        got = calculus.values(network, [calculus.gradient(network, name)], point)[0]
+        got = forward.values(network, [calculus.gradient(network, name)], point)[0]
         assert got == pytest.approx(t[name].grad.item(), rel=1e-9, abs=1e-12), name
 
 

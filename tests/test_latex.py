@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive import api, calculus, claims, expr, latex, numeric
+from derive import api, calculus, claims, expr, forward, latex, numeric
 from derive.claims import Names
 from derive.errors import ClaimError
 from derive.notation import to_latex
@@ -151,7 +151,7 @@ def networks(draw):
 def equal_at_a_point(network, a, b) -> bool:
     leaves = [q for q in network.quantities.values() if q.is_leaf]
     with mpmath.workdps(30):
-        env = calculus.point_values(network, {q.name: mpmath.mpf(k + 1) / 7 - 0.3
+        env = forward.point_values(network, {q.name: mpmath.mpf(k + 1) / 7 - 0.3
                                               for k, q in enumerate(leaves)})
         x, y = numeric.evaluate(a, env), numeric.evaluate(b, env)
     return abs(x - y) <= mpmath.mpf(10) ** -20 * max(1, abs(x))

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from test_oracle import DPS, FEW, build, cases, close, finite_difference, unit_names, usable
 
-from derive import api, calculus, claims, expr, matrices, numeric
+from derive import api, calculus, claims, expr, forward, matrices, numeric
 from derive.cli import main
 from derive.errors import ClaimError
 from derive.vocabulary import Vocabulary
@@ -46,7 +46,7 @@ def entries_of(value) -> list:
 
 def numbers(network, point, entries):
     with mpmath.workdps(DPS):
-        env = calculus.point_values(network, point)
+        env = forward.point_values(network, point)
         return [numeric.evaluate(e, env) for e in entries]
 
 

@@ -1,7 +1,7 @@
 """The engine against an independent oracle: mpmath finite differences of our own forward pass.
 
 Nothing here reuses derive's network construction to get the expected numbers. The oracle
-(`forward`) reads the spec *dict* itself — default weight and bias names, tying, shared
+(`by_hand`) reads the spec *dict* itself — default weight and bias names, tying, shared
 biases, every activation and loss, l2 — and computes every net, out and E_total with
 mpmath at DPS digits. Derivatives are central differences of that forward pass with a step
 of STEP: at DPS = 50 the truncation error (~STEP**2) and the rounding error
@@ -9,7 +9,7 @@ of STEP: at DPS = 50 the truncation error (~STEP**2) and the rounding error
 
 What is compared:
 - every parameter's compact gradient (`calculus.gradient`, evaluated through
-  `calculus.point_values` + `numeric.evaluate`) on random networks drawn by hypothesis,
+  `forward.point_values` + `numeric.evaluate`) on random networks drawn by hypothesis,
   once per activation and once per loss, plus one test per naming feature (tying within a
   row, across layers, shared and per-unit biases, no bias, numeric and named l2);
 - the expanded gradient (`calculus.expand`) against the compact one, on small networks;
@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mpf
 
-from derive import calculus, numeric
+from derive import calculus, forward, numeric
 from derive.network import Network
 from derive.spec import from_data
 
@@ -203,7 +203,7 @@ def structure(spec: dict):
     return input_names(spec), weights, biases, targets
 
 
-def forward(spec: dict, point: dict, bump: tuple[str, object] | None = None) -> dict:
+def by_hand(spec: dict, point: dict, bump: tuple[str, object] | None = None) -> dict:
     """Every net_<u>, out_<u> and E_total at `point`, computed from the spec dict alone.
 
     `bump=(name, h)` adds h to one quantity: a leaf (input, parameter, target, l2 name) before
@@ -244,8 +244,8 @@ def forward(spec: dict, point: dict, bump: tuple[str, object] | None = None) -> 
 
 def finite_difference(spec: dict, point: dict, of: str, wrt: str):
     """d(of)/d(wrt) by a central difference of the oracle's forward pass."""
-    up = forward(spec, point, (wrt, STEP))[of]
-    down = forward(spec, point, (wrt, -STEP))[of]
+    up = by_hand(spec, point, (wrt, STEP))[of]
+    down = by_hand(spec, point, (wrt, -STEP))[of]
     return (up - down) / (2 * STEP)
 
 
@@ -376,7 +376,7 @@ def cases(draw, activation: str | None = None, loss: str | None = None,
 
 def usable(case: Case) -> dict:
     """The oracle's values at the case's point, after rejecting points on a kink."""
-    q = forward(case.spec, case.point)
+    q = by_hand(case.spec, case.point)
     for layer in case.spec["layers"]:
         if activation_key(layer) in KINKED:
             assume(all(abs(q[f"net_{u}"]) > KINK_MARGIN for u in unit_names(layer)))
@@ -401,7 +401,7 @@ def assert_gradients_match(case: Case) -> None:
     _, weights, biases, _ = structure(case.spec)
     assert sorted(network.params) == sorted(weights + biases)  # one name, one parameter
     with mpmath.workdps(DPS):
-        env = calculus.point_values(network, case.point)
+        env = forward.point_values(network, case.point)
         assert close(env[network.loss.symbol], q["E_total"], SAME_RTOL, SAME_ATOL)
         for name in network.params:
             got = numeric.evaluate(calculus.gradient(network, name), env)
@@ -446,7 +446,7 @@ def test_expanded_gradient_is_the_compact_one(case):
     network = build(case)
     leaves = {network[name].symbol for name in leaves_of(case)}
     with mpmath.workdps(DPS):
-        env = calculus.point_values(network, case.point)
+        env = forward.point_values(network, case.point)
         leaf_env = {s: v for s, v in env.items() if s in leaves}
         for name in network.params:
             compact = calculus.gradient(network, name)
@@ -472,7 +472,7 @@ def test_d_of_units_and_loss_matches_finite_differences(case):
     network = build(case)
     inputs, _, _, targets = structure(case.spec)
     with mpmath.workdps(DPS):
-        env = calculus.point_values(network, case.point)
+        env = forward.point_values(network, case.point)
         for a in ["E_total", *unit_quantities(case.spec)]:
             for b in unit_quantities(case.spec) + inputs + targets:
                 got = numeric.evaluate(calculus.derivative(
@@ -509,7 +509,7 @@ def test_softmax_cross_term_is_minus_out_out():
     assert sp.expand(claim - (-out_h1 * out_h2)) == 0, claim
     assert sp.expand(d(network, "out_h1", "net_h1") - out_h1 * (1 - out_h1)) == 0
     with mpmath.workdps(DPS):
-        env = calculus.point_values(network, case.point)
+        env = forward.point_values(network, case.point)
         want = finite_difference(case.spec, case.point, "out_h1", "net_h2")
         assert close(numeric.evaluate(claim, env), want)
         assert close(-env[out_h1] * env[out_h2], want)
@@ -540,7 +540,7 @@ def test_d_loss_by_net_is_delta_and_by_out_holds_layer_mates(hidden):
     for j in (1, 2):
         assert d(network, "E_total", f"net_h{j}") == network[f"delta_h{j}"].symbol
     with mpmath.workdps(DPS):
-        env = calculus.point_values(network, case.point)
+        env = forward.point_values(network, case.point)
         for j in (1, 2):
             want = finite_difference(case.spec, case.point, "E_total", f"net_h{j}")
             assert close(env[network[f"delta_h{j}"].symbol], want)
@@ -582,7 +582,7 @@ def test_mazur_worked_example():
     """E_total, the eight weight gradients and one step at learning rate 0.5, as published."""
     network = build(MAZUR)
     with mpmath.workdps(DPS):
-        env = calculus.point_values(network, MAZUR.point)
+        env = forward.point_values(network, MAZUR.point)
         loss = env[network.loss.symbol]
         assert agrees_to_published_digits(loss, MAZUR_LOSS), loss
         for name, published in MAZUR_GRADIENTS.items():

@@ -16,7 +16,7 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive import api, calculus, claims, numeric, symmetry, templates, verdicts
+from derive import api, claims, forward, numeric, symmetry, templates, verdicts
 from derive.spec import Check, Formula
 
 HIDDEN = "Sum(delta_o[m]*w_o[m, j], (m, 1, n_o))*d(out_h[j], net_h[j])*i[k]"
@@ -58,7 +58,7 @@ def assert_counterexample_holds(network, claim, verdict):
     """The reported point really separates this instance's claim from its truth."""
     example = verdict.counterexample
     with mpmath.workdps(50):
-        env = calculus.point_values(network, example["point"])
+        env = forward.point_values(network, example["point"])
         got = numeric.evaluate(claim.claim, env), numeric.evaluate(claim.truth, env)
         assert abs(got[0] - got[1]) > mpmath.mpf(10)**-40 * max(1, abs(got[1]))
     assert float(got[0]) == pytest.approx(example["claim"], rel=1e-9)

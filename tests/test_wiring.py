@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive import api, calculus
+from derive import api, calculus, forward
 from derive.errors import SpecError
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -34,7 +34,7 @@ def inputs_of(spec: dict) -> list[str]:
     return [f"i{k}" for k in range(1, n + 1)] if isinstance(n, int) else list(n)
 
 
-def forward(spec: dict, point: dict) -> mpmath.mpf:
+def by_hand(spec: dict, point: dict) -> mpmath.mpf:
     """E_total (sse) at `point`, every layer computed from its definition in the spec."""
     value = {name: mpmath.mpf(point[name]) for name in inputs_of(spec)}
     param = lambda name: mpmath.mpf(point[name])  # noqa: E731
@@ -103,7 +103,7 @@ def _conv2d(layer, xs, param):
     return nets
 
 
-def gradients_match(spec: dict, seed: int = 1, loss=forward) -> None:
+def gradients_match(spec: dict, seed: int = 1, loss=by_hand) -> None:
     """Every parameter's gradient, at a random point, against central differences of
     `loss` (an independent forward pass from the spec dict)."""
     network = api.load(spec)
@@ -111,9 +111,9 @@ def gradients_match(spec: dict, seed: int = 1, loss=forward) -> None:
     point = {name: round(rng.uniform(-1, 1), 6)
              for name in sorted(api.specs.settable_names(network.spec))}
     with mpmath.workdps(DPS):
-        env = calculus.point_values(network, point)
+        env = forward.point_values(network, point)
         for name in network.params:
-            got = calculus.values(network, [calculus.gradient(network, name)], point)[0]
+            got = forward.values(network, [calculus.gradient(network, name)], point)[0]
             up, down = dict(point), dict(point)
             up[name] += STEP
             down[name] -= STEP
@@ -179,7 +179,7 @@ def test_against_torch_autograd():
         loss = _torch_loss(torch, name, tensors)
         loss.backward()
         for param in network.params:
-            got = calculus.values(network, [calculus.gradient(network, param)], point)[0]
+            got = forward.values(network, [calculus.gradient(network, param)], point)[0]
             assert got == pytest.approx(tensors[param].grad.item(), rel=1e-9, abs=1e-12), \
                 (name, param)
 
