@@ -28,6 +28,8 @@ from .errors import DeriveError, did_you_mean, echo, printable
 from .network import Network
 from .notation import number, partial_latex, to_latex, to_text
 
+SPELLED_OUT = 40  # a counterexample's point is printed as --at options up to this size
+
 
 def load(source: str | Path | dict | specs.Spec, network: str | Path | None = None,
          tolerant: bool = False, level: str | None = None) -> Network:
@@ -187,8 +189,12 @@ class Result:
             if "difference" in example:
                 lines.append(f"    claim - truth = {example['difference']}")
             at = " ".join(f"--at {k}={x!r}" for k, x in example["point"].items())
-            lines.append(f"  reproduce: derive grad {c.file} --wrt {wrt} {at}"
-                         if of == "E_total" else f"  the point: {at}")
+            if len(example["point"]) > SPELLED_OUT:  # no one types 25,000 --at options
+                lines.append(f"  the point has {len(example['point']):,} values: derive check "
+                             f"{c.file} --format json lists them")
+            else:
+                lines.append(f"  reproduce: derive grad {c.file} --wrt {wrt} {at}"
+                             if of == "E_total" else f"  the point: {at}")
         if v.hint:
             lines.append(f"  hint: {echo(v.hint, 300)}")
         if self.truth_text is not None and c.of == "E_total" and v.verdict != "correct":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -133,40 +134,50 @@ def points(network: Network, assume: str | None, limit: int) -> list[tuple[dict,
 
 def draw(network: Network, rng: random.Random, attempt: int, assume: str | None,
          case: int | None = None) -> dict[str, Fraction]:
-    """A generic point: every leaf in its domain, at the attempt's scale."""
-    def uniform(low, high) -> Fraction:
-        """A random denominator too: no frequency can vanish on every point's grid."""
-        q = rng.randrange(TAIL, 2 * TAIL)
-        value = Fraction(rng.randrange(_rounded(low, q), _rounded(high, q) + 1), q)
-        return value or Fraction(1, 7)
-
-    def pick(scales):
-        return scales[attempt % len(scales)]
-
-    probability = network.spec.loss in PROBABILITY_LOSSES
+    """A generic point: every leaf in its domain, at the attempt's scale. A coordinate is
+    p/q with a q of its own from [TAIL, 2*TAIL): a random denominator too, so that no
+    frequency can vanish on every point's grid."""
+    uniform = rng.random  # 53 random bits: more than a q or a p needs
     point = {}
-    for q in network.quantities.values():
-        if not q.is_leaf:
-            continue
-        if q.kind == "input":
-            s = pick(INPUTS)
-        elif q.kind == "target":
-            s = None if probability else pick(TARGETS)
-        elif q.kind == "constant":
-            point[q.name] = uniform(Fraction(1, 100), 1)
-            continue
-        else:
-            s = pick(PARAMS)
-        point[q.name] = uniform(0, 1) if s is None else uniform(-s, s)
+    for name, low, high in _domains(network, attempt):
+        q = TAIL + int(uniform() * TAIL)
+        least = low * q if type(low) is int else _rounded(low, q)
+        most = high * q if type(high) is int else _rounded(high, q)
+        point[name] = Fraction(least + int(uniform() * (most - least + 1)), q) or SEVENTH
     return assumed(network, point, assume, rng, case)
 
 
-def _rounded(bound, q: int) -> int:
-    """round(bound * q), half to even, without a Fraction's arithmetic (a draw has one
-    per leaf: a 784-input network's 25,000)."""
-    n, d = (bound.numerator, bound.denominator) if isinstance(bound, Fraction) else (bound, 1)
-    whole, rest = divmod(n * q, d)
-    return whole + (2 * rest > d or (2 * rest == d and whole & 1))
+SEVENTH = Fraction(1, 7)  # in place of a coordinate drawn as 0
+
+
+def _domains(network: Network, attempt: int) -> list[tuple[str, object, object]]:
+    """Each leaf's range at the attempt's scales (made once per network and scale)."""
+    key = ("domains", attempt % math.lcm(len(INPUTS), len(PARAMS), len(TARGETS)))
+    if key not in network.cache:
+        probability = network.spec.loss in PROBABILITY_LOSSES
+
+        def pick(scales):
+            return scales[attempt % len(scales)]
+
+        domains = []
+        for q in network.quantities.values():
+            if not q.is_leaf:
+                continue
+            if q.kind == "constant":
+                domains.append((q.name, Fraction(1, 100), 1))
+                continue
+            s = pick(INPUTS) if q.kind == "input" else pick(PARAMS) if q.kind != "target" \
+                else None if probability else pick(TARGETS)
+            domains.append((q.name, 0, 1) if s is None else (q.name, -s, s))
+        network.cache[key] = domains
+    return network.cache[key]
+
+
+def _rounded(bound: Fraction, q: int) -> int:
+    """round(bound * q), half to even, without a Fraction's arithmetic."""
+    whole, rest = divmod(bound.numerator * q, bound.denominator)
+    return whole + (2 * rest > bound.denominator or
+                    (2 * rest == bound.denominator and whole & 1))
 
 
 def assumed(network: Network, point: dict, assume: str | None, rng: random.Random,
@@ -248,14 +259,15 @@ class Screen:
         return Sample(point, c2, t2, (env1, env2), apart or difference is not None,
                       reliable, difference)
 
-    def confirmed(self, sample: Sample, extra: sp.Expr | None = None) -> Sample | None:
-        """The same point at twice the precisions: a real difference stays."""
-        again = self.measure(sample.point, 2 * self.digits, extra=extra)
+    def confirmed(self, point: dict, extra: sp.Expr | None = None) -> Sample | None:
+        """A point where claim and truth differ at twice the precisions: where a
+        difference seen at the first ones is real, it stays."""
+        again = self.measure(point, 2 * self.digits, extra=extra)
         return again if again is not None and again.differ else None
 
     def _confirmed_at(self, point: dict, known: dict | None = None) -> Sample | None:
         sample = self.measure(point, known=known)
-        return self.confirmed(sample) if sample is not None and sample.differ else None
+        return self.confirmed(point) if sample is not None and sample.differ else None
 
     # --- the quick look -----------------------------------------------------------------
 
@@ -263,7 +275,8 @@ class Screen:
         """A confirmed difference at the network's first shared points, if there is one."""
         if self.digits != DIGITS:
             return None
-        for point, env in points(self.network, self.assume, QUICK_POINTS):
+        for k in range(QUICK_POINTS):  # one at a time: a wrong claim is seen at the first
+            point, env = points(self.network, self.assume, k + 1)[k]
             try:
                 with mpmath.workdps(DIGITS):
                     c = numeric.evaluate(self.claim, env)
@@ -305,7 +318,7 @@ class Screen:
                 self.claim_only += self._claim_alone_undefined(point)
                 return False
             if sample.differ:
-                confirmed = self.confirmed(sample)
+                confirmed = self.confirmed(point)
                 if confirmed is not None:
                     evidence.wrong = confirmed
                     return True
@@ -430,7 +443,7 @@ class Screen:
         for k in range(DRAWS * len(self._cases())):
             sample = self.measure(self._draw(k), extra=nonzero)
             if sample is not None and sample.difference is not None:
-                confirmed = self.confirmed(sample, extra=nonzero)
+                confirmed = self.confirmed(sample.point, extra=nonzero)
                 if confirmed is not None and confirmed.difference is not None:
                     return confirmed
         return None
@@ -468,7 +481,7 @@ class Screen:
                               if self.network[n].kind == "target"})
             if point == sample.point:
                 return sample
-            again = self._confirmed_at(point)
+            again = self.confirmed(point)  # straight to the higher precisions
             if again is not None:
                 return again
         return sample

@@ -303,6 +303,21 @@ def test_a_counterexample_names_what_the_claim_uses_and_reproduces(tmp_path):
     assert f"{value:.9g}" == truth
 
 
+def test_a_point_too_large_to_type_is_pointed_to_in_json(tmp_path):
+    spec = tmp_path / "wide.yaml"
+    spec.write_text("inputs: 30\nlayers:\n  - {name: h, units: 2}\n  - {name: o, units: 1}\n"
+                    "checks:\n  - {wrt: w_o1_h1, claim: 2*delta_o1*out_h1}\n")
+    result = CliRunner().invoke(main, ["check", str(spec)], env={"COLUMNS": "1000"})
+    assert result.exit_code == 1
+    assert "reproduce:" not in result.output
+    said = next(line for line in result.output.splitlines() if "the point has" in line)
+    count = int(said.split("the point has ")[1].split()[0])
+    assert said == f"  the point has {count} values: derive check {spec} --format json lists them"
+    listed = json.loads(CliRunner().invoke(main, ["check", str(spec), "--format", "json"])
+                        .output)
+    assert len(listed["checks"][0]["counterexample"]["point"]) == count > 40
+
+
 def test_quiet_shows_failures_and_a_template_failing_alike_once(tmp_path):
     spec = tmp_path / "t.yaml"
     spec.write_text("inputs: 3\nlayers:\n  - {name: h, units: 3}\n  - {name: o, units: 2}\n"
