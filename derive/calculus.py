@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .errors import ClaimError
-from .network import Network, Quantity
+from .network import Network, Quantity, product
 
 
 def kind_of_variable(network: Network, wrt: sp.Basic) -> Quantity:
@@ -42,11 +42,18 @@ def _through_deltas(network: Network, variable: Quantity) -> sp.Expr:
     """dE/dp = sum over the nets that use p of delta * dnet/dp (+ the l2 term)."""
     key = ("grad", variable.name)
     if key not in network.cache:
-        terms = [delta * net.partials[variable.symbol]
+        terms = [_times(delta, net.partials[variable.symbol])
                  for net, delta in _nets_using(network).get(variable.symbol, [])]
-        terms.append(network.loss.partials.get(variable.symbol, sp.S.Zero))
-        network.cache[key] = sp.Add(*terms)
+        if variable.symbol in network.loss.partials:  # l2
+            terms.append(network.loss.partials[variable.symbol])
+        network.cache[key] = terms[0] if len(terms) == 1 else sp.Add(*terms)
     return network.cache[key]
+
+
+def _times(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a*b; for two distinct symbols (a delta and the weight's source, once per weight of
+    a 25,088-weight template) without SymPy's general flattening."""
+    return product(a, b) if a.is_Symbol and b.is_Symbol else a * b
 
 
 def _nets_using(network: Network) -> dict[sp.Symbol, list]:

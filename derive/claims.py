@@ -20,8 +20,9 @@ from .network import Network
 from .spec import ASSUMPTIONS, Check, Formula
 from .vocabulary import FAMILY, Vocabulary
 
-MAX_INSTANCES = 10_000  # of one template
-MAX_FILE_CLAIMS = 20_000  # of all the checks of one file
+MAX_INSTANCES = 10_000  # of one template ...
+MAX_FILE_CLAIMS = 20_000  # ... and of all the checks of one file, or the network's own
+# number of quantities where that is more: a template over every weight of a layer runs
 
 
 @dataclass
@@ -163,11 +164,15 @@ def _each(network: Network, make):
             continue
         total += sum(getattr(c, "entry", None) in (None, (1, 1)) for c in made)  # a matrix
         # check counts once: its entries are judged together, at the cost of a template
-        if total > MAX_FILE_CLAIMS:
+        if total > _cap(network, MAX_FILE_CLAIMS):
             raise ClaimError(f"the checks of this file make too many claims (more than "
-                             f"{MAX_FILE_CLAIMS:,})", file=check.file or network.spec.file,
-                             line=check.line)
+                             f"{_cap(network, MAX_FILE_CLAIMS):,})",
+                             file=check.file or network.spec.file, line=check.line)
         yield check, made, None
+
+
+def _cap(network: Network, least: int) -> int:
+    return max(least, len(network.quantities))
 
 
 def claims_of(network: Network, check: Check) -> list[Claim]:
@@ -253,9 +258,9 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
             continue
         ranges = [_range_of(var, [of_node, wrt_node], own, layers) for var in others]
         count += sp.prod([len(r) for r in ranges])
-        if count > MAX_INSTANCES:
+        if count > _cap(network, MAX_INSTANCES):
             raise ClaimError(f"the template has too many instances (more than "
-                             f"{MAX_INSTANCES:,})")
+                             f"{_cap(network, MAX_INSTANCES):,})")
         for values in itertools.product(*ranges):
             env = {**layers, **dict(zip(others, values))}
             yield ({v: env[v] for v in variables},

@@ -73,6 +73,11 @@ class Values(dict):
     def values(self):
         return dict.values(self.complete())
 
+    def floats(self) -> dict:
+        """Every value as a float, the pending ones straight from the point's numbers."""
+        return {**{s: float(v) for s, v in dict.items(self)},
+                **{s: float(v) for s, v in self.pending.items()}}
+
     def __reduce__(self):  # pickled (sent from a worker) as a plain dict
         return dict, (dict(self.items()),)
 

@@ -184,7 +184,7 @@ class Network:
                     partials[src].append(name)
                     continue
                 weight = self[name].symbol
-                terms.append(_product(weight, src))
+                terms.append(product(weight, src))
                 partials[weight].append(src)  # a weight tied within the row sums its inputs
                 partials[src].append(weight)
             bias = None
@@ -291,7 +291,7 @@ class Network:
         self.example = None
 
 
-def _product(a: sp.Symbol, b: sp.Symbol) -> sp.Expr:
+def product(a: sp.Symbol, b: sp.Symbol) -> sp.Expr:
     """a*b for two distinct symbols, the very object SymPy's Mul would build, without its
     general flattening: a tenth of the cost, so the largest network builds in seconds."""
     if a == b:

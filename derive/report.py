@@ -27,7 +27,7 @@ def show(network: Network, console: Console) -> None:
         weights = ", ".join(" ".join("0" if w is None else str(w) for w in row)
                             for row in layer.weights)
         alpha = f" (alpha={layer.alpha})" if layer.alpha is not None else ""
-        biases = sorted({b for b in layer.biases if b}) or ["none"]
+        biases = list(dict.fromkeys(b for b in layer.biases if b)) or ["none"]
         layers.add_row(layer.name, str(layer.units), layer.activation + alpha,
                        _short(weights), _short(", ".join(biases)))
     console.print(layers)
@@ -39,8 +39,8 @@ def show(network: Network, console: Console) -> None:
         if isinstance(quantity, str):
             names.add_row("…", quantity, "")
             continue
-        definition = to_text(quantity.definition) if quantity.definition is not None else ""
-        names.add_row(quantity.name, escape(quantity.meaning), _short(definition))
+        names.add_row(quantity.name, escape(quantity.meaning),
+                      _short(_defined_as(network, quantity)))
     console.print(names)
     families = Table("family", "index range", "meaning", title="Indexed families (1-based)",
                      title_justify="left")
@@ -117,6 +117,21 @@ def _listed(network: Network):
         yield from run[: SHOWN - 2]
         yield f"{len(run) - SHOWN + 1:,} more {run[0].kind} names (see the families below)"
         yield run[-1]
+
+
+def _defined_as(network: Network, quantity) -> str:
+    """A definition as text; a long weighted sum as its first terms, its last and their
+    count, in the weights' order (printing 785 terms in SymPy's order to cut them at 120
+    characters took most of `show` on 784-32-10)."""
+    if quantity.definition is None:
+        return ""
+    linear = network.linear.get(quantity.symbol)
+    if linear is None or len(linear[0]) <= SHOWN:
+        return to_text(quantity.definition)
+    weights, sources, bias = linear
+    terms = [to_text(w * x) for w, x in zip(weights[:3], sources[:3])]
+    terms += ["…", to_text(weights[-1] * sources[-1])] + ([to_text(bias)] if bias else [])
+    return f"{' + '.join(terms)} ({len(weights) + bool(bias):,} terms)"
 
 
 def grad_text(result: Gradients, console: Console) -> None:

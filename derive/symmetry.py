@@ -20,7 +20,9 @@ from . import calculus
 from .network import Network
 
 Position = tuple  # (kind, ((layer, unit), ...)), 1-based units; layer 0 holds the inputs
-Permutations = dict  # layer -> tuple whose (u - 1)th entry is where unit u goes
+Permutations = dict  # layer -> {unit: where it goes}, for the units that move only (a
+# template over 25,088 weights relabels each from the first: full-width tuples were most
+# of its cost)
 
 
 class Symmetry:
@@ -64,8 +66,8 @@ class Symmetry:
         """Is every permutation of this layer's units an automorphism of the network?"""
         if layer not in self._symmetric:
             n = self.sizes[layer]
-            swap = (2, 1, *range(3, n + 1))
-            cycle = (*range(2, n + 1), 1)
+            swap = {1: 2, 2: 1}
+            cycle = {u: u % n + 1 for u in range(1, n + 1)}
             self._symmetric[layer] = n < 2 or all(
                 self._automorphism({layer: g}) for g in (swap, cycle))
         return self._symmetric[layer]
@@ -107,8 +109,8 @@ class Symmetry:
                     seen[layer].append(unit)
         perms: Permutations = {}
         for layer, units in seen.items():
-            perm = _completed(self.sizes[layer], dict(enumerate(units, start=1)))
-            if perm != tuple(range(1, self.sizes[layer] + 1)):
+            perm = _completed(dict(enumerate(units, start=1)))
+            if perm:
                 if not self.symmetric(layer):
                     return None
                 perms[layer] = perm
@@ -123,8 +125,8 @@ class Symmetry:
         (w_o[j, k] with out_h[j]), which `relabelling` cannot follow."""
         perms: Permutations = {}
         for layer, size in enumerate(self.sizes):
-            perm = _completed(size, {v: w for v, w in values.items() if v <= size and w <= size})
-            if perm != tuple(range(1, size + 1)) and self.symmetric(layer):
+            perm = _completed({v: w for v, w in values.items() if v <= size and w <= size})
+            if perm and self.symmetric(layer):
                 perms[layer] = perm
         return perms
 
@@ -189,19 +191,18 @@ def of(network: Network) -> Symmetry:
 
 def _moved(position: Position, perms: Permutations) -> Position:
     kind, units = position
-    return kind, tuple((layer, perms[layer][unit - 1] if layer in perms else unit)
+    return kind, tuple((layer, perms[layer].get(unit, unit) if layer in perms else unit)
                        for layer, unit in units)
 
 
-def _completed(size: int, images: dict[int, int]) -> tuple:
-    """The permutation of 1..size that sends each v to images[v] (distinct) and the other
-    units, in order, to the units left over, in order."""
-    rest = iter(u for u in range(1, size + 1) if u not in images.values())
-    return tuple(images.get(u) or next(rest) for u in range(1, size + 1))
+def _completed(images: dict[int, int]) -> dict[int, int]:
+    """A permutation that sends each v to images[v] (distinct) and moves as few other
+    units as it can: each unit that is an image but no source goes to a source that is no
+    image, in order. Only the units that move are kept."""
+    sources, targets = set(images), set(images.values())
+    perm = {**images, **dict(zip(sorted(targets - sources), sorted(sources - targets)))}
+    return {u: v for u, v in perm.items() if u != v}
 
 
-def _inverse(perm: tuple) -> tuple:
-    inverse = [0] * len(perm)
-    for source, image in enumerate(perm, start=1):
-        inverse[image - 1] = source
-    return tuple(inverse)
+def _inverse(perm: dict[int, int]) -> dict[int, int]:
+    return {image: source for source, image in perm.items()}

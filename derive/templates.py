@@ -155,6 +155,5 @@ def _floats(network: Network, assume: str | None, index: int) -> dict | None:
     key = ("floats", assume, index)
     if key not in network.cache:
         points = screen.points(network, assume, index + 1)
-        network.cache[key] = {s: float(x) for s, x in points[index][1].items()} \
-            if len(points) > index else None
+        network.cache[key] = points[index][1].floats() if len(points) > index else None
     return network.cache[key]

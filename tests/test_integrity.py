@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from derive import api, claims, expr
@@ -305,11 +306,17 @@ def test_a_file_holds_a_bounded_number_of_checks(tmp_path):
 
 
 def test_a_file_makes_a_bounded_number_of_claims(tmp_path, monkeypatch):
+    """At most MAX_FILE_CLAIMS, or the network's number of quantities where that is more
+    (a template over every weight of a 784-input layer is no abuse)."""
     monkeypatch.setattr(claims, "MAX_FILE_CLAIMS", 6)
+    size = len(api.load(yaml.safe_load(MAZUR)).quantities)
     path = tmp_path / "many.yaml"
-    path.write_text(MAZUR + "checks:\n" + "  - {wrt: 'w_o[j, k]', claim: 'delta_o[j]*out_h[k]'}\n"
-                    * 2)
-    refused(CliRunner().invoke(main, ["check", str(path)]), "too many claims (more than 6)")
+    check = "  - {wrt: 'w_o[j, k]', claim: 'delta_o[j]*out_h[k]'}\n"
+    path.write_text(MAZUR + "checks:\n" + check * (size // 4))
+    assert CliRunner().invoke(main, ["check", str(path)]).exit_code == 0
+    path.write_text(MAZUR + "checks:\n" + check * (size // 4 + 1))
+    refused(CliRunner().invoke(main, ["check", str(path)]),
+            f"too many claims (more than {size})")
 
 
 def test_a_title_is_drawn_as_text_never_as_mathtext(tmp_path):

@@ -93,8 +93,9 @@ def test_plain_layers_are_symmetric_and_relabelling_finds_the_first_instance():
     assert all(table.symmetric(layer) for layer in range(3))
     first, perms = table.relabelling([network.loss.symbol, network["w_h3_i2"].symbol])
     assert [s.name for s in first] == ["E_total", "w_h1_i1"]
-    assert perms == {1: (3, 1, 2), 0: (2, 1, 3, 4)}
-    assert table.renumbering({1: 3, 2: 1}) == {0: (3, 1, 2, 4), 1: (3, 1, 2), 2: (2, 1)}
+    assert perms == {1: {1: 3, 3: 1}, 0: {1: 2, 2: 1}}  # only the units that move
+    assert table.renumbering({1: 3, 2: 1}) == {0: {1: 3, 2: 1, 3: 2}, 1: {1: 3, 2: 1, 3: 2},
+                                               2: {1: 2, 2: 1}}
     mapping = table.mapping([network["delta_h1"].symbol, network["i1"].symbol], perms)
     assert {s.name: t.name for s, t in mapping.items()} == {"delta_h1": "delta_h3",
                                                             "i1": "i2"}
