@@ -145,7 +145,10 @@ class Result:
     def verdict(self) -> verdicts.Verdict:
         if self.claim.claim is None:  # "no answer given" says nothing of the truth
             return self.judged
-        return feedback.shown(self.judged, self.feedback)
+        claim, grid, wrong = self.claim, self.claim.grid, self.judged.wrong
+        if grid is not None and wrong:  # a matrix's hint is its first wrong entry's
+            claim = grid.entries.get(tuple(wrong[0]), claim)
+        return feedback.shown(self.judged, self.feedback, claim.claim)
 
     @property
     def ok(self) -> bool:

@@ -8,6 +8,7 @@ output goes through `shown`, so no format can show more than the level allows.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 LEVELS = ("verdict", "hint", "counterexample", "truth")
@@ -24,11 +25,40 @@ def allows(current: str, wanted: str) -> bool:
     return LEVELS.index(current) >= LEVELS.index(wanted)
 
 
-def shown(verdict, current: str):
-    """The verdict with what the level does not allow taken out."""
+GIVEN_AWAY = ("most of the truth is missing from the claim (a hint that says where would "
+              "give the answer away at this course's feedback level)")
+OUTWEIGH = 2  # a hint naming more than this many times the claim's size hands over the truth
+
+
+def shown(verdict, current: str, claim=None):
+    """The verdict with what the level does not allow taken out. Below `truth`, a hint
+    that names most of the truth (`1 where <the truth> belongs`, for a claim of 1) is
+    the truth too: it gives way to GIVEN_AWAY where the claim is known."""
     hinted = allows(current, "hint")
-    return replace(verdict, hint=verdict.hint if hinted else None,
-                   term=verdict.term if hinted else None,
+    hint, term = (verdict.hint, verdict.term) if hinted else (None, None)
+    if term is not None and claim is not None and not allows(current, "truth") and \
+            gives_away(term, claim):
+        hint, term = GIVEN_AWAY, None
+    return replace(verdict, hint=hint, term=term,
                    wrong=verdict.wrong if hinted else None,
                    counterexample=verdict.counterexample
                    if allows(current, "counterexample") else None)
+
+
+def gives_away(term: tuple, claim) -> bool:
+    """Do the expressions a hint names, less those the claim already holds, outweigh the
+    claim? Then the claim holds little of the truth, and the hint would hand over the rest.
+    (The claim, not the truth, is the measure: a hint may name the truth's pieces in the
+    basis of inputs and weights, where the truth itself is delta_o1*out_h1.)"""
+    from sympy import Tuple
+
+    named = term[1].args if isinstance(term[1], Tuple) else (term[1],)
+    new = [e for e in named if not claim.has(e)]
+    return sum(map(_size, new)) > OUTWEIGH * _size(claim)
+
+
+def _size(e) -> int:
+    """Nodes of an expression (counted to a bound: only a comparison needs it)."""
+    from sympy import preorder_traversal
+
+    return sum(1 for _ in itertools.islice(preorder_traversal(e), 100_000))

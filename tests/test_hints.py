@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from derive import api, claims, verdicts
+from derive import api, claims, feedback, verdicts
 from derive.errors import ClaimError, SpecError
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -226,6 +226,22 @@ def test_another_wrong_answer_gets_the_engines_hint_and_verdict_level_shows_none
                   "feedback: verdict\n")
     [result] = [r for r in api.check(path, isolated=False) if r.claim.claim is not None]
     assert result.verdict.verdict == "incorrect" and result.verdict.hint is None
+
+
+@pytest.mark.parametrize("answer, level, hint", [
+    ("1", "hint", feedback.GIVEN_AWAY),  # it would name all of dE/dw5
+    ("i1", "counterexample", feedback.GIVEN_AWAY),
+    ("out_h1", "hint", feedback.GIVEN_AWAY),
+    ("i1", "truth", "i1 where out_h1*out_o1*(1 - out_o1)*(out_o1 - target_o1) belongs"),
+    ("delta_o1", "hint", "the claim lacks the factor out_h1"),
+    ("out_o1*(1 - out_o1)*out_h1", "hint", "the claim lacks the factor out_o1 - target_o1"),
+    ("delta_o1*out_h2", "counterexample", "out_h2 where out_h1 belongs"),
+])
+def test_below_truth_a_hint_never_names_most_of_the_truth(tmp_path, answer, level, hint):
+    """A student who writes 1 would otherwise read the answer in its hint."""
+    path = course(tmp_path, f"  output_weight: {answer}\n", f"feedback: {level}\n")
+    [result] = [r for r in api.check(path, isolated=False) if r.claim.claim is not None]
+    assert result.verdict.verdict == "incorrect" and result.verdict.hint == hint
 
 
 @pytest.mark.parametrize("mistakes, message", [
