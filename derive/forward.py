@@ -9,6 +9,7 @@ only when a formula reads them one by one (`Values`), and few formulas do.
 
 from __future__ import annotations
 
+import itertools
 import operator
 from fractions import Fraction
 
@@ -128,23 +129,56 @@ class Values(dict):
         return fixed
 
 
-def point_values(network: Network, point: dict[str, object],
+class Leaves:
+    """A point's numbers by symbol, their numerators and denominators as lists: made once
+    for the precisions a point is measured at, each of which sums them as integers."""
+
+    def __init__(self, network: Network, point: dict[str, object]):
+        symbols = network.cache.get("symbols")
+        if symbols is None:
+            symbols = network.cache["symbols"] = {n: q.symbol
+                                                  for n, q in network.quantities.items()}
+        self.given = {symbols[n]: v for n, v in point.items() if n in symbols}
+        fractions = all(type(v) is Fraction for v in self.given.values())
+        self.numerators = [v.numerator for v in self.given.values()] if fractions else None
+        self.denominators = [v.denominator for v in self.given.values()] if fractions \
+            else None
+
+    def fixed(self, shift: int, prec: int) -> dict | None:
+        """Each as an operand (Values.fixed), or None unless all are Fractions."""
+        if self.numerators is None:
+            return None
+        ints = list(map(operator.floordiv, map(operator.lshift, self.numerators,
+                                                itertools.repeat(shift)), self.denominators))
+        fixed = dict(zip(self.given, ints))
+        least = prec + 8
+        if min(map(int.bit_length, ints), default=least) < least:  # a zero, or a tiny one
+            fixed.update({sym: None for sym, f, n in zip(self.given, ints, self.numerators)
+                          if n and f.bit_length() < least})
+        return fixed
+
+
+def point_values(network: Network, point: dict[str, object] | Leaves,
                  base: Values | None = None, strict: bool = False,
                  only: set[sp.Symbol] | None = None) -> Values:
-    """Every quantity's value at a point (at the current mpmath precision) that it fixes.
+    """Every quantity's value at a point (at the current mpmath precision) that it fixes
+    (`point`: numbers by name, or the Leaves made of them).
 
     With `base` (the values at another point), `point` holds only the leaves that differ,
     and only the quantities that depend on them are computed again. `strict` leaves out
     the quantities whose value lost a term to the precision (numeric.Absorbed); `only`
     limits the work to these quantities (those a formula rests on, see `cone`)."""
     env = base.copy() if isinstance(base, Values) else Values(base or {})
-    given = {network[name].symbol: value for name, value in point.items() if name in network}
+    leaves = point if isinstance(point, Leaves) else Leaves(network, point)
     if base is None and not env:
-        env.pending = given
+        env.pending = dict(leaves.given)
+        fixed = leaves.fixed(env.shift, env.prec)
+        if fixed is not None:
+            env.fixed, env.swept = fixed, True
     else:
-        for sym, value in given.items():
+        for sym, value in leaves.given.items():
             env.given(sym, value)
-    dirty = set(given)
+    dirty = set(leaves.given)
     walk = numeric.Walk(env, strict)  # one memo: a softmax's sum is summed once, not per unit
     for quantity in network.quantities.values():
         if quantity.definition is None or (only is not None and quantity.symbol not in only):

@@ -225,9 +225,10 @@ class Screen:
         refutation's reduced form); `known`: the point's values at P digits, if computed."""
         digits = digits or self.digits
         values, absorbed = [], False
+        leaves = forward.Leaves(self.network, point) if near is None else None
         for k, p in enumerate((digits, 2 * digits)):
             with mpmath.workdps(p):
-                base, given = None, point
+                base, given = None, leaves
                 if near is not None:
                     base = near.envs[k]
                     given = {n: v for n, v in point.items() if near.point.get(n) != v}

@@ -124,3 +124,35 @@ def test_a_pass_from_a_near_point_is_a_fresh_pass():
         near = forward.point_values(network, moved, forward.point_values(network, point))
         fresh = forward.point_values(network, {**point, **moved})
         assert dict(near.items()) == dict(fresh.items())
+
+
+@pytest.mark.parametrize("odd", [Fraction(0), Fraction(1, 10**80), 0.5, 3])
+def test_leaves_made_once_give_the_pass_a_dict_gives(odd):
+    """A point prepared as Leaves (its operands as integer lists, for every precision)
+    against the same point as a dict of numbers, with a zero, a tiny or a non-Fraction
+    number among them (those take the slower paths)."""
+    network = api.load({"inputs": 5, "loss": "sse", "layers": [
+        {"name": "h", "units": 3, "activation": "sigmoid"},
+        {"name": "o", "units": 2, "activation": "sigmoid"}]})
+    rng = random.Random(7)
+    point = {q.name: Fraction(rng.randrange(-999, 999), rng.randrange(1, 999))
+             for q in network.quantities.values() if q.is_leaf}
+    point["w_h2_i3"] = odd
+    leaves = forward.Leaves(network, point)
+    for digits in (30, 60):
+        with mpmath.workdps(digits):
+            walked = {network[n].symbol: mpmath.mpf(v.numerator) / v.denominator
+                      if isinstance(v, Fraction) else mpmath.mpf(v) for n, v in point.items()}
+            for q in network.quantities.values():  # each definition walked, no sums as lists
+                if q.definition is not None:
+                    walked[q.symbol] = numeric.evaluate(q.definition, walked)
+            for strict in (False, True):
+                ours = forward.point_values(network, leaves, strict=strict)
+                again = forward.point_values(network, dict(point), strict=strict)
+                assert dict(ours.items()) == dict(again.items())
+                assert set(ours) == set(walked) or strict and set(ours) < set(walked)
+                for sym, value in walked.items():
+                    if sym not in ours:  # strict: a term lost to the precision
+                        continue
+                    assert abs(ours[sym] - value) <= mpmath.mpf(10) ** (5 - digits) * \
+                        max(1, abs(value)), sym
