@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.add import _addsort
 from sympy.core.mul import _mulsort
 
 from . import activations, expr, losses
@@ -197,7 +198,7 @@ class Network:
             linear = ([self[w].symbol if isinstance(w, str) else w for w, _ in joined],
                       [src for _, src in joined], bias)
             nets.append(self._add(f"net_{unit}{suffix}", "net", f"pre-activation of {unit}",
-                                  layer.name, sp.Add(*terms),
+                                  layer.name, weighted_sum(terms),
                                   {s: p[0] if len(p) == 1 else sp.Add(*p)
                                    for s, p in partials.items()}).symbol)
             self.linear[nets[-1]] = linear
@@ -289,6 +290,18 @@ class Network:
                     self._add(net.name.replace("net_", "delta_", 1), "delta",
                               f"dE_total/d{net.name}", layer.name, delta)
         self.example = None
+
+
+def weighted_sum(terms: list[sp.Expr]) -> sp.Expr:
+    """sp.Add(*terms), for distinct products of two symbols (and symbols): sorted as Add
+    sorts them, without its flattening (a sixth of building 784-32-10)."""
+    plain = all(t.is_Symbol or (t.is_Mul and len(t.args) == 2 and t.args[0].is_Symbol
+                                and t.args[1].is_Symbol) for t in terms)
+    if len(terms) < 2 or not plain or len(set(terms)) != len(terms):
+        return sp.Add(*terms)
+    args = list(terms)
+    _addsort(args)
+    return sp.Add._from_args(args)
 
 
 def product(a: sp.Symbol, b: sp.Symbol) -> sp.Expr:

@@ -154,22 +154,18 @@ def _domains(network: Network, attempt: int) -> list[tuple[str, object, object]]
     """Each leaf's range at the attempt's scales (made once per network and scale)."""
     key = ("domains", attempt % math.lcm(len(INPUTS), len(PARAMS), len(TARGETS)))
     if key not in network.cache:
+        kinds = network.cache.get("leaf kinds")
+        if kinds is None:
+            kinds = network.cache["leaf kinds"] = [(q.name, q.kind) for q in
+                                                   network.quantities.values() if q.is_leaf]
         probability = network.spec.loss in PROBABILITY_LOSSES
-
-        def pick(scales):
-            return scales[attempt % len(scales)]
-
-        domains = []
-        for q in network.quantities.values():
-            if not q.is_leaf:
-                continue
-            if q.kind == "constant":
-                domains.append((q.name, Fraction(1, 100), 1))
-                continue
-            s = pick(INPUTS) if q.kind == "input" else pick(PARAMS) if q.kind != "target" \
-                else None if probability else pick(TARGETS)
-            domains.append((q.name, 0, 1) if s is None else (q.name, -s, s))
-        network.cache[key] = domains
+        scale = {"input": INPUTS[attempt % len(INPUTS)],
+                 "target": None if probability else TARGETS[attempt % len(TARGETS)]}
+        params = PARAMS[attempt % len(PARAMS)]
+        ranges = {kind: (0, 1) if s is None else (-s, s) for kind, s in scale.items()}
+        ranges["constant"] = (Fraction(1, 100), 1)
+        default = (-params, params)
+        network.cache[key] = [(name, *ranges.get(kind, default)) for name, kind in kinds]
     return network.cache[key]
 
 

@@ -12,7 +12,7 @@ permutation, against every definition of the network before any relabelling is t
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import sympy as sp
 
@@ -91,8 +91,13 @@ class Symmetry:
             if definition is None:
                 continue
             image = mapping.get(quantity.symbol, quantity.symbol)
-            if (quantity.symbol in moved or calculus.parents(network, quantity) & moved) and \
-                    not sends(definition, network.quantity_of(image).definition, mapping):
+            if not (quantity.symbol in moved or calculus.parents(network, quantity) & moved):
+                continue
+            if quantity.symbol in network.linear and image in network.linear:
+                if not _sends_sum(network.linear[quantity.symbol], network.linear[image],
+                                  mapping):
+                    return False
+            elif not sends(definition, network.quantity_of(image).definition, mapping):
                 return False
         return True
 
@@ -141,6 +146,17 @@ class Symmetry:
                 if image != sym:
                     images[sym] = image
         return images
+
+
+def _sends_sum(a: tuple, b: tuple, mapping: dict) -> bool:
+    """Is net b's weighted sum the image of net a's, product for product? (A net's
+    definition is built from these lists; pairs counted with their repeats, numbers as
+    written, so this is never looser than comparing the definitions.)"""
+    (weights, sources, bias), (images, targets, image_bias) = a, b
+    if len(weights) != len(images) or mapping.get(bias, bias) != image_bias:
+        return False
+    return Counter(zip(map(mapping.get, weights, weights), map(mapping.get, sources, sources))) \
+        == Counter(zip(images, targets))
 
 
 def sends(a: sp.Basic, b: sp.Basic, mapping: dict) -> bool:

@@ -119,6 +119,23 @@ def test_what_singles_a_unit_out_breaks_the_symmetry(extra, layer):
     assert not symmetry.of(network).symmetric(layer)
 
 
+@pytest.mark.parametrize("weights, hidden, inputs", [
+    ([[2, "a2", "a3"], ["a4", "a5", "a6"], ["a7", "a8", "a9"]], False, False),  # fixed in one
+    ([[2, "a2", "a3"], [2, "a5", "a6"], [2, "a8", "a9"]], True, False),  # row; in every row
+    ([[0, "a2", "a3"], ["a4", "a5", "a6"], ["a7", "a8", "a9"]], False, False),  # an absent edge
+    ([[2, "a2", "a3"], [3, "a5", "a6"], [2, "a8", "a9"]], False, False),
+])
+def test_fixed_weights_and_absent_edges_keep_or_break_the_symmetry(weights, hidden, inputs):
+    """Nets are compared as lists of (weight, source) products: never looser than their
+    definitions, which the relabelled network must reproduce."""
+    network = network_of(weights=weights)
+    table = symmetry.of(network)
+    assert (table.symmetric(1), table.symmetric(0)) == (hidden, inputs)
+    for q in network.quantities.values():  # the definitions are what Add would build
+        if q.kind == "net":
+            assert q.definition.args == sp.Add(*q.definition.args).args
+
+
 def test_a_custom_loss_that_weighs_one_output_apart_breaks_the_symmetry():
     network = network_of(loss={"custom": "(out_o1 - target_o1)**2 + "
                                          "3*(out_o2 - target_o2)**2"})
