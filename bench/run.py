@@ -201,6 +201,92 @@ def grading_a_class(count: int = 1000, through_pytest: int = 600) -> None:
                   f"{time.perf_counter() - start:.1f} s (whole process)")
 
 
+def _process(args: list[str], cwd: Path, repeats: int = 3) -> float:
+    """Median seconds of `derive ARGS` as a whole process, start-up and imports included."""
+    command = [sys.executable, "-m", "derive.cli", *args]
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, cwd=cwd)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _with_checks(sizes: list[int], checks: list[dict]) -> dict:
+    return {**spec(sizes), "checks": checks}
+
+
+LARGE_COMMANDS = [  # (label, the command's arguments after the file, the checks)
+    ("show", ["show"], []),
+    ("grad --wrt w_o1_h1", ["grad", "--wrt", "w_o1_h1"], []),
+    ("a right claim", ["check"], [{"wrt": "w_o[1, 1]", "claim": "delta_o[1]*out_h[1]"}]),
+    ("a wrong claim", ["check"], [{"wrt": "w_o[1, 1]", "claim": "2*delta_o[1]*out_h[1]"}]),
+    ("W_o in matrix form", ["check"], [{"wrt": "W_o", "claim": "delta_o @ transpose(out_h)"}]),
+    ("the first layer's template", ["check"], [{"wrt": TEMPLATE.wrt,
+                                                "claim": TEMPLATE.claim.text}]),
+]
+
+
+def large_networks(sizes=([64, 32, 10], [256, 32, 10], [784, 32, 10])) -> None:
+    """Each command as a whole process on networks up to MNIST's input, and how its cost
+    grows with the parameters (the exponent of a least-squares fit of log time on log
+    parameters); the naive baseline on the smallest, in the same run."""
+    import json
+    import math
+    import tempfile
+
+    counts = [len(api.load(spec(s)).params) for s in sizes]
+    naive = naive_time(sizes[0])
+    print(f"\nnaive baseline on {'-'.join(map(str, sizes[0]))} (a right claim): "
+          + (f"> {NAIVE_TIMEOUT:.0f} s" if naive is None else f"{naive:.1f} s"))
+    header = "".join(f"{'-'.join(map(str, s)) + f' ({n:,})':>22}" for s, n in
+                     zip(sizes, counts))
+    print(f"{'whole process (s)':>28}{header}{'growth':>8}")
+    with tempfile.TemporaryDirectory() as folder:
+        for label, args, checks in LARGE_COMMANDS:
+            times = []
+            for k, s in enumerate(sizes):
+                path = Path(folder) / f"{label.replace(' ', '_')}_{k}.yaml"
+                path.write_text(json.dumps(_with_checks(s, checks)))  # JSON is YAML
+                times.append(_process([args[0], str(path), *args[1:]], Path(folder)))
+            xs, ys = [math.log(n) for n in counts], [math.log(t) for t in times]
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / \
+                sum((x - mx) ** 2 for x in xs)
+            print(f"{label:>28}" + "".join(f"{t:>22.2f}" for t in times) + f"{slope:>8.2f}")
+
+
+def deep_chains(depths=(10, 20)) -> None:
+    """A claim written through every layer of a deep chain (one unit a layer), proved."""
+    import json
+    import string
+    import tempfile
+
+    print(f"\n{'through every layer':>28} {'whole process (s)':>18}  verdicts")
+    with tempfile.TemporaryDirectory() as folder:
+        for depth in depths:
+            names = ["h" + string.ascii_lowercase[k] for k in range(depth)]
+            layers = [{"name": n, "units": 1, "activation": "sigmoid"} for n in names]
+            factors = ["(out_o1 - target_o1)*out_o1*(1 - out_o1)", f"w_o1_{names[-1]}1"]
+            factors += [f"out_{names[k]}1*(1 - out_{names[k]}1)*w_{names[k]}1_{names[k - 1]}1"
+                        for k in range(depth - 1, 0, -1)]
+            factors.append(f"out_{names[0]}1*(1 - out_{names[0]}1)*i1")
+            claim = "*".join(factors)
+            data = {"inputs": 1, "loss": "sse", "layers": layers + [
+                {"name": "o", "units": 1, "activation": "sigmoid"}], "checks": [
+                {"wrt": f"w_{names[0]}1_i1", "claim": claim},
+                {"wrt": f"w_{names[0]}1_i1", "claim": claim.replace("*i1", "*2*i1"),
+                 "expect": "incorrect"}]}
+            path = Path(folder) / f"deep{depth}.yaml"
+            path.write_text(json.dumps(data))
+            seconds = _process(["check", str(path)], Path(folder))
+            report = subprocess.run([sys.executable, "-m", "derive.cli", "check", str(path),
+                                     "--format", "json"], capture_output=True, text=True)
+            shown = [f"{c['verdict']} ({c['shown_by'] or '-'})"
+                     for c in json.loads(report.stdout)["checks"]]
+            print(f"{f'{depth} hidden layers':>28} {seconds:>18.2f}  {', '.join(shown)}")
+
+
 def judged_in_full(action) -> int:
     """How many claims `action` sends through the full screen-and-proof (counted in this
     process, so the action must judge here, not in a worker)."""
@@ -254,6 +340,8 @@ def main() -> None:
 
     matrix_form()
     batch_and_conv()
+    large_networks()
+    deep_chains()
     isolation_overhead()
     grading_a_class()
 
@@ -263,4 +351,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["large"]:  # the large-network figures alone
+        large_networks()
+        deep_chains()
+    else:
+        main()
