@@ -336,6 +336,11 @@ class Scope:
         None if the name is unknown."""
         return None
 
+    def shared(self, value: sp.Expr) -> bool:
+        """Is `value` the same in every training example (a parameter), so that naming
+        one example's is a mistake?"""
+        return False
+
     def family(self, name: str, indices: tuple[int, ...], example: int | None = None) \
             -> sp.Expr | None:
         """The member of an indexed family, or None if there is no such family."""
@@ -575,6 +580,9 @@ class Evaluator:
             raise ClaimError(f"{self._written(base)}(...) at column {node.column}: no such "
                              f"name in a training example (to multiply, write "
                              f"{self._written(base)}*(...))")
+        if self.scope.shared(value):
+            raise ClaimError(f"{self._written(base)} is shared by every training example: "
+                             f"write it without ({n}) (column {node.column})")
         return value
 
     def _known(self, name: str) -> bool:

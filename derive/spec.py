@@ -25,6 +25,7 @@ DERIVED = re.compile(r"(net|out|delta|target|E|n|d)_.*")
 RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "x",
             *expr.FUNCTIONS, "Sum"}
 
+RESERVED_LAYERS = {"examples": "n_examples counts the training examples"}
 TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "examples", "reduction", "notation",
             "values", "checks", "aliases", "exercises", "feedback")
 MAX_EXAMPLES = 256
@@ -245,6 +246,14 @@ class Reader:
             if any(other.name == layer.name for other in layers):
                 raise self.fail(layer.line, f"layers[{k + 1}].name: '{layer.name}' is "
                                 f"used by another layer")
+            if layer.name in RESERVED_LAYERS:
+                raise self.fail(layer.line, f"layers[{k + 1}].name: '{layer.name}' is "
+                                f"reserved ({RESERVED_LAYERS[layer.name]}); choose another")
+            clash = next((layer.unit(j) for j in range(1, layer.units + 1)
+                          if layer.unit(j) in inputs), None)
+            if clash is not None:  # from: [h1] would name either
+                raise self.fail(layer.line, f"layers[{k + 1}]: its unit {clash} has an "
+                                f"input's name; rename the input or the layer")
             edges += layer.units * len(layer.sources)
             if edges > MAX_EDGES:
                 raise self.fail(layer.line, f"the network is too large (more than "
@@ -405,9 +414,15 @@ class Reader:
                             f"got {kind_of(value)}")
         known = settable_names(spec)
         per_example = _per_example(spec) if spec.examples > 1 else set()
-        out = {}
+        out, given_at = {}, {}
         for key, number in value.items():
             key_line = line_of(value, key)
+            for name in ([f"{key}({n})" for n in range(1, spec.examples + 1)]
+                         if key in per_example else [key]):
+                if name in given_at:  # i1(2): 0.5 beside i1: [0.1, 0.2]
+                    raise self.fail(key_line, f"values: {name} is given twice (at lines "
+                                    f"{given_at[name]} and {key_line})")
+                given_at[name] = key_line
             if key in per_example:
                 numbers = number if isinstance(number, list) else [number] * spec.examples
                 if len(numbers) != spec.examples:

@@ -35,6 +35,13 @@ class Vocabulary(expr.Scope):
     def examples(self) -> int:
         return self.network.spec.examples if self.several else 0
 
+    def shared(self, value) -> bool:
+        """Is `value` made of what every example shares (parameters, constants) alone?"""
+        quantities = [self.network.quantity_of(s) for e in matrices.entries(value)
+                      for s in getattr(e, "free_symbols", ())]
+        return bool(quantities) and all(q is not None and q.example is None and
+                                        q.kind != "loss" for q in quantities)
+
     def name(self, name, example=None):
         with self._in(example):
             return self._name(name)

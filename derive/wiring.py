@@ -36,7 +36,7 @@ def sources(reader, value, line: int, where: str, inputs: list[str], earlier) ->
     their units, in order), as the columns of the layer's weights."""
     if not isinstance(value, list) or not value:
         raise reader.fail(line, f"{where}.from: expected a list of inputs, units or layers, "
-                          f"got {kind_of(value)}")
+                          f"got {'an empty list' if value == [] else kind_of(value)}")
     units = {layer.unit(j): layer for layer in earlier for j in range(1, layer.units + 1)}
     found: list[str] = []
     for k, item in enumerate(value):
@@ -69,6 +69,9 @@ def convolution(reader, node: dict, where: str, fed: int) \
     stride = _positive(reader, node.get("stride", 1), at("stride"), f"{where}.stride")
     padding = _count(reader, node.get("padding", 0), at("padding"), f"{where}.padding")
     if kind == "conv1d":
+        if "input_shape" in node:  # read nowhere: refused rather than ignored
+            raise reader.fail(at("input_shape"), f"{where}.input_shape: a conv1d layer takes "
+                              f"its units' number from the inputs (input_shape is conv2d's)")
         kernel = _names(reader, node["kernel"], at("kernel"), f"{where}.kernel")
         size = len(kernel)
         out = (fed + 2 * padding - size) // stride + 1

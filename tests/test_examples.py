@@ -125,6 +125,8 @@ def test_vectors_are_one_column_per_example_and_one_with_n(two):
     ("delta_o[1]", "write delta_o1(n)"),
     ("out_h1(3)", "there is no example 3 (examples 1 to 2)"),
     ("foo(2)", "unknown function 'foo'"),
+    ("w_o1_h1(2)", "w_o1_h1 is shared by every training example: write it without (2)"),
+    ("W_o(1)", "W_o is shared by every training example: write it without (1)"),
 ])
 def test_per_example_mistakes_are_explained(two, text, message):
     with pytest.raises(ClaimError) as error:
@@ -140,6 +142,9 @@ def test_values_per_example_and_their_mistakes():
                                    "w_o1_i1": 0.3}
     spec["values"] = {"i1": [0.1, 0.2, 0.3]}
     with pytest.raises(SpecError, match="expected 2 numbers"):
+        api.load(spec)
+    spec["values"] = {"i1": [0.1, 0.2], "i1(2)": 0.3}
+    with pytest.raises(SpecError, match=r"values: i1\(2\) is given twice"):
         api.load(spec)
     with pytest.raises(SpecError, match="reduction: expected sum or mean"):
         api.load({**batch([1], 2, "sum", "tanh"), "reduction": "avg"})

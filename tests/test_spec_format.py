@@ -128,6 +128,10 @@ ERRORS = {
     "inputs: [a, a]\nlayers: [{name: h, units: 1}]\n": "s.yaml:1: inputs: 'a' appears twice",
     "inputs: 1\nlayers: [{name: h, units: 1}, {name: h, units: 1}]\n":
         "s.yaml:2: layers[2].name: 'h' is used by another layer",
+    "inputs: [h1, y]\nlayers: [{name: h, units: 2}]\n":
+        "s.yaml:2: layers[1]: its unit h1 has an input's name; rename the input or the layer",
+    "inputs: 1\nexamples: 2\nlayers: [{name: examples, units: 1}]\n":
+        "s.yaml:3: layers[1].name: 'examples' is reserved (n_examples counts",
     "inputs: 1\nlayers: [{name: h2, units: 1}]\n":
         "s.yaml:2: layers[1].name: 'h2' is not a valid layer name",
     "inputs: 1\nlayers: [{name: h, units: 1.5}]\n":

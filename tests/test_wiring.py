@@ -225,6 +225,10 @@ BAD = {
     "  - {name: h, units: 1, stride: 2}\n": "only a conv1d or conv2d layer takes stride",
     "  - {name: h, type: dense2}\n": "unknown 'dense2'",
     "  - {name: h, type: conv1d, kernel: [a], stride: 0}\n": "expected a whole number from 1",
+    "  - {name: h, units: 2, from: []}\n": "expected a list of inputs, units or layers, got an "
+                                           "empty list",
+    "  - {name: h, type: conv1d, kernel: [a], input_shape: [1, 2]}\n":
+        "a conv1d layer takes its units' number from the inputs",
 }
 
 
