@@ -440,11 +440,11 @@ def _range_of(var: str, nodes: list[expr.Node], names: Vocabulary, env: dict) ->
 
 def _quantity(value, text: str, key: str):
     """A quantity, or a vector or matrix of quantities (W_o, net_h, with 0 for an absent
-    edge), named by of or wrt."""
+    edge and a number for a fixed weight), named by of or wrt."""
     if matrices.is_matrix(value):
         entries = value.entries
-        named = all(x.is_Symbol or x == 0 for x in entries) and any(x.is_Symbol
-                                                                    for x in entries)
+        named = all(x.is_Symbol or x.is_Number for x in entries) and any(x.is_Symbol
+                                                                         for x in entries)
     else:
         named = value.is_Symbol
     if not named:

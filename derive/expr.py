@@ -710,7 +710,7 @@ class Evaluator:
         return self._entrywise(function.build, args, f"{name}()", node, operands=True)
 
     def _derivative(self, of, wrt, column):
-        if isinstance(wrt, Matrix) and not all(x.is_Symbol or x == 0 for x in wrt.entries) \
+        if isinstance(wrt, Matrix) and not all(x.is_Symbol or x.is_Number for x in wrt.entries) \
                 or not isinstance(wrt, Matrix) and not wrt.is_Symbol:
             raise ClaimError(f"d(A, B): B must be a quantity, a vector or a matrix of "
                              f"them (column {column})")

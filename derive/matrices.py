@@ -148,10 +148,11 @@ def _bounded(entries: int, column: int) -> None:
 
 def derivative(of, wrt, scalar):
     """d(A, B) for vectors and matrices: the gradient has B's shape when A is a scalar,
-    A's when B is; for two vectors it is the Jacobian (entry r, c = dA_r/dB_c). A 0 in B
-    (an absent edge of a weight matrix) has derivative 0."""
+    A's when B is; for two vectors it is the Jacobian (entry r, c = dA_r/dB_c). A number
+    in B (0 at an absent edge of a weight matrix, or a fixed weight) is no parameter: its
+    entry is 0, as a frozen weight's gradient is."""
     inner = scalar
-    scalar = lambda a, b: sp.S.Zero if b == 0 else inner(a, b)  # noqa: E731
+    scalar = lambda a, b: sp.S.Zero if b.is_Number else inner(a, b)  # noqa: E731
     if not isinstance(of, Matrix) and not isinstance(wrt, Matrix):
         return scalar(of, wrt)
     if not isinstance(of, Matrix):

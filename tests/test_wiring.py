@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive import api, calculus, forward
+from derive import api, calculus, claims, forward
 from derive.errors import SpecError
+from derive.spec import Check, Formula
 
 SPECS = Path(__file__).parent.parent / "specs"
 DPS, STEP, RTOL = 40, mpmath.mpf("1e-12"), mpmath.mpf("1e-10")
@@ -251,3 +252,19 @@ def test_a_template_over_a_layer_that_a_partial_from_takes_is_judged_not_crashed
     results = api.check_one(api.load(spec), "w_h[j, k]", "delta_h[j] * i[k]",
                             isolated=False)
     assert len(results) == 128 and all(r.verdict.verdict == "correct" for r in results)
+
+
+def test_a_fixed_weight_is_no_parameter_of_its_weight_matrix():
+    """wrt: W_r with a fixed weight in it: that entry of the gradient is 0, as at an
+    absent edge (a frozen weight is not trained)."""
+    network = api.load({"inputs": 2, "loss": "sse", "layers": [
+        {"name": "h", "units": 2, "activation": "sigmoid"},
+        {"name": "r", "units": 1, "activation": "sigmoid", "from": ["h1", "i1"],
+         "weights": [["w1", 2]]},
+        {"name": "o", "units": 1, "activation": "sigmoid", "from": ["r", "h2"]}]})
+    items = claims.claims_of(network, Check(wrt="W_r", claim=Formula(
+        "delta_r1*out_h1*transpose(ones(2))", "sympy", 1)))
+    assert [(c.entry, str(c.truth)) for c in items] == [((1, 1), "delta_r1*out_h1"),
+                                                         ((1, 2), "0")]
+    [result] = api.check_claims(network, items)
+    assert result.verdict.verdict == "incorrect" and result.verdict.wrong == [[1, 2]]
