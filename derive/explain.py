@@ -143,8 +143,10 @@ class _Walk:
         above = [q for q, _ in calculus._nets_using(network).get(symbol, [])]
         if not above:
             compact = calculus.derivative(network, network.loss.symbol, symbol)
+            output = network[name].layer == network.spec.output.name
             self.add(Equation(Partial("E_total", name), [], compact, depth=depth,
-                              note=f"the loss ({network.spec.loss})"))
+                              note=f"the loss ({network.spec.loss})" if output else
+                              "no later net uses it"))
             return
         chain = [[Partial("E_total", q.name), Partial(q.name, name)] for q in above]
         through = sp.Add(*(delta * q.partials[symbol] for q, delta in

@@ -81,6 +81,17 @@ def test_explain_text_reads_like_the_article():
     assert lines[-1] == "so dE_total/dw5 = delta_o1*out_h1 = 0.0821670406"
 
 
+def test_a_unit_no_later_net_uses_is_said_to_be_unused_not_the_loss(tmp_path):
+    spec = tmp_path / "dead.yaml"
+    spec.write_text("inputs: 2\nlayers:\n  - {name: h, units: 2}\n"
+                    "  - {name: o, units: 1, from: [h1]}\n")
+    result = CliRunner().invoke(main, ["explain", str(spec), "--wrt", "w_h2_i1"])
+    assert "dE_total/dout_h2 = 0   (no later net uses it)" in result.output
+    assert "(the loss" not in result.output
+    output = CliRunner().invoke(main, ["explain", str(spec), "--wrt", "w_o1_h1"])
+    assert "(the loss (sse))" in output.output
+
+
 def test_explain_markdown_and_at():
     result = CliRunner().invoke(main, ["explain", MAZUR, "--wrt", "w5", "--format",
                                        "markdown", "--at", "w5=0"])
