@@ -89,25 +89,26 @@ def show(spec):
 @click.option("--wrt", "wrt", multiple=True, help="Only this name (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "latex", "markdown", "json"]),
               default="text")
-@click.option("--document", is_flag=True, help="With --format latex: a standalone document.")
+@click.option("--document", is_flag=True,
+              help="A standalone LaTeX document (implies --format latex).")
 @click.option("--expanded", is_flag=True, help="In inputs and parameters only.")
 @click.option("--lr", callback=_finite, help="Also show each parameter after one descent step.")
 @click.option("--at", "at", multiple=True, callback=_assignment, metavar="NAME=NUMBER",
               help="Set or override a value (repeatable).")
 def grad(spec, wrt, fmt, document, expanded, lr, at):
     """Every gradient of E_total (numbers too when values are given)."""
-    if document and fmt != "latex":
+    if document and fmt not in ("text", "latex"):
         raise click.UsageError("--document goes with --format latex")
-    from . import api, report
+    fmt = "latex" if document else fmt  # a document is LaTeX's
+    from . import api, report, typeset
 
     result = api.gradients(api.load(spec), list(wrt), at=at, lr=lr, expanded=expanded)
     if fmt == "json":
         click.echo(report.grad_json(result))
     elif fmt == "markdown":
-        click.echo(report.grad_markdown(result), nl=False)
+        click.echo(typeset.gradients_markdown(result, lr), nl=False)
     elif fmt == "latex":
-        body = report.grad_latex(result)
-        click.echo(report.document(body, result.network.spec.name) if document else body)
+        click.echo(typeset.gradients(result, document, lr), nl=not document)
     else:
         report.grad_text(result, _console())
 
@@ -154,7 +155,7 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, feedback, network, 
     Exit status: 0 every check met its expect, 1 one did not (or was undecided),
     2 invalid input.
     """
-    from . import config, report
+    from . import config, report, typeset
 
     try:
         settings = config.load()
@@ -169,7 +170,7 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, feedback, network, 
     if fmt == "json":
         click.echo(report.check_json(results))
     elif fmt == "latex":
-        click.echo(report.check_latex(results))
+        click.echo(typeset.checks(results))
     elif fmt == "github":
         click.echo(report.check_github(results))
     else:

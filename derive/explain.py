@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import calculus, forward
+from . import calculus, forward, typeset
 from .errors import DeriveError, did_you_mean
 from .network import Network
 from .notation import latex_name, number, to_latex, to_text
@@ -254,13 +254,11 @@ def _latex_line(eq: Equation) -> str:
 
 def latex(d: Derivation) -> str:
     """A standalone document: each step's forms one under the other, aligned on =."""
-    from .report import _latex_text
-
-    title = _latex_text(d.network.spec.name or d.network.spec.file)
+    title = typeset.text(d.network.spec.name or d.network.spec.file)
     rows = []
     for eq in d.equations:
         forms = _latex_forms(eq)
-        note = rf" && \text{{({_latex_text(eq.note)})}}" if eq.note else ""
+        note = rf" && \text{{({typeset.text(eq.note)})}}" if eq.note else ""
         rows.append(f"{eq.partial.latex()} &= {forms[0]}{note}")
         rows += [f"&= {form}" for form in forms[1:]]
     forward = ", ".join(f"${latex_name(k)} = {number(x)}$" for k, x in d.values.items())

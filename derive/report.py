@@ -12,8 +12,7 @@ from rich.table import Table
 from .api import Gradients, Result, distinct
 from .errors import echo, printable
 from .network import Network
-from .notation import number, partial_latex, to_text
-from .notation import to_latex as latex_of
+from .notation import number, to_text
 
 
 def show(network: Network, console: Console) -> None:
@@ -182,52 +181,6 @@ def _finite(data):
     if isinstance(data, list | tuple):
         return [_finite(v) for v in data]
     return data
-
-
-def grad_latex(result: Gradients) -> str:
-    lines = [rf"{partial_latex('E_total', item.wrt)} &= {item.latex}" for item in result.items]
-    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
-
-
-def grad_markdown(result: Gradients) -> str:
-    """$$ blocks, which GitHub renders."""
-    return "\n\n".join(f"$$\n{partial_latex('E_total', item.wrt)} = {item.latex}\n$$"
-                         for item in result.items) + "\n"
-
-
-def document(body: str, title: str | None) -> str:
-    """A standalone LaTeX document around a body."""
-    heading = f"\\section*{{{_latex_text(title)}}}\n" if title else ""
-    return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
-            "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
-            f"{heading}{body}\n\\end{{document}}")
-
-
-def check_latex(results: list[Result]) -> str:
-    """Claims and verdicts as a table for a report."""
-    rows = []
-    for result in results:
-        c, v = result.claim, result.verdict
-        claim = latex_of(c.claim) if c.claim is not None else r"\text{(no answer)}"
-        verdict = v.verdict + (f" ({v.shown_by})" if v.shown_by else "")
-        mark = r"\checkmark" if result.ok else r"$\times$"
-        hint = f" \\newline \\small {_latex_text(v.hint)}" if v.hint else ""
-        rows.append(f"{c.line or ''} & ${partial_latex(c.of, c.wrt)} = {claim}$ & "
-                    f"{verdict}{hint} & {mark} \\\\")
-    return ("% needs \\usepackage{longtable,amssymb}\n"
-            "\\begin{longtable}{r p{0.6\\linewidth} p{0.2\\linewidth} c}\n"
-            "line & claim & verdict & \\\\ \\hline\n" + "\n".join(rows)
-            + "\n\\end{longtable}")
-
-
-def _latex_text(text: str) -> str:
-    """Plain text made safe inside LaTeX (and one line)."""
-    text = printable(text)
-    for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"),
-                          ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"),
-                          ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
-        text = text.replace(char, escaped)
-    return text
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -54,14 +54,18 @@ def test_grad_text_prints_the_published_numbers():
         assert figure in result.output
 
 
-def test_grad_latex_is_an_align_environment():
+def test_grad_latex_is_an_align_environment_with_the_numbers_and_the_step():
     result = run("grad", MAZUR, "--format", "latex", "--wrt", "w5", "--wrt", "b2")
     assert result.output == (
         "\\begin{align*}\n"
         "\\frac{\\partial E_{\\mathrm{total}}}{\\partial w_{5}} &= "
-        "\\delta_{o1} \\mathrm{out}_{h1} \\\\\n"
-        "\\frac{\\partial E_{\\mathrm{total}}}{\\partial b_{2}} &= \\delta_{o1} + \\delta_{o2}\n"
+        "\\delta_{o1} \\mathrm{out}_{h1} = 0.0821670406 \\\\\n"
+        "\\frac{\\partial E_{\\mathrm{total}}}{\\partial b_{2}} &= \\delta_{o1} + \\delta_{o2}"
+        " = 0.100400325\n"
         "\\end{align*}\n")
+    stepped = run("grad", MAZUR, "--format", "latex", "--wrt", "w5", "--lr", "0.5").output
+    assert "w_{5} - \\eta\\,\\frac{\\partial E_{\\mathrm{total}}}{\\partial w_{5}} &= 0.35891648" \
+        in stepped  # Mazur's published w5 after the step
 
 
 def test_grad_expanded_is_in_inputs_and_parameters_only():
@@ -218,13 +222,19 @@ def test_the_installed_command_runs_in_a_real_process():
     assert bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
 
 
-def test_grad_markdown_is_display_math_blocks():
-    result = run("grad", MAZUR, "--format", "markdown", "--wrt", "w5", "--wrt", "b1")
+def test_grad_markdown_is_a_titled_page_of_display_math_blocks():
+    result = run("grad", MAZUR, "--format", "markdown", "--wrt", "w5", "--wrt", "b1",
+                 "--lr", "0.5")
     assert result.output == (
+        "# Gradients of Mazur's step-by-step example\n\n"
+        "$E_{\\mathrm{total}} = 0.298371109$\n\n"
         "$$\n\\frac{\\partial E_{\\mathrm{total}}}{\\partial w_{5}} = "
-        "\\delta_{o1} \\mathrm{out}_{h1}\n$$\n\n"
+        "\\delta_{o1} \\mathrm{out}_{h1} = 0.0821670406\n$$\n\n"
         "$$\n\\frac{\\partial E_{\\mathrm{total}}}{\\partial b_{1}} = "
-        "\\delta_{h1} + \\delta_{h2}\n$$\n")
+        "\\delta_{h1} + \\delta_{h2} = 0.0187256094\n$$\n\n"
+        "After one step of gradient descent with $\\eta = 0.5$:\n\n"
+        "| parameter | after the step |\n|---|---:|\n"
+        "| `w5` | 0.35891648 |\n| `b1` | 0.340637195 |\n")
 
 
 def test_grad_latex_document_is_standalone():
@@ -232,7 +242,8 @@ def test_grad_latex_document_is_standalone():
     assert result.output.startswith("\\documentclass{article}")
     assert "\\section*{Mazur's step-by-step example}" in result.output
     assert result.output.rstrip().endswith("\\end{document}")
-    assert run("grad", MAZUR, "--document").exit_code == 2
+    assert run("grad", MAZUR, "--document").output == result.output  # it implies latex
+    assert run("grad", MAZUR, "--document", "--format", "json").exit_code == 2
 
 
 def test_check_latex_lists_claims_and_verdicts():
