@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import html
 import itertools
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -15,6 +14,7 @@ from . import (
     answers,
     calculus,
     claims,
+    display,
     feedback,
     forward,
     isolation,
@@ -26,7 +26,7 @@ from . import (
 from . import spec as specs
 from .errors import DeriveError, did_you_mean, echo, printable
 from .network import Network
-from .notation import number, partial_latex, to_latex, to_text
+from .notation import number, to_latex, to_text
 
 SPELLED_OUT = 40  # a counterexample's point is printed as --at options up to this size
 
@@ -57,7 +57,7 @@ class Gradient:
     updated: float | None = None
 
     def _repr_latex_(self) -> str:
-        return f"${partial_latex('E_total', self.wrt)} = {self.latex}$"
+        return display.gradient_latex(self)
 
     @property
     def text(self) -> str:
@@ -77,9 +77,14 @@ class Gradients:
     items: list[Gradient]
     expanded: bool = False
 
+    def _repr_html_(self) -> str:  # a notebook shows this table: it needs no MathJax
+        return display.gradients_html(self)
+
     def _repr_latex_(self) -> str:
-        rows = [f"{partial_latex('E_total', g.wrt)} &= {g.latex}" for g in self.items]
-        return "\\begin{align*}" + " \\\\ ".join(rows) + "\\end{align*}"
+        return display.gradients_latex(self)
+
+    def __str__(self) -> str:
+        return display.gradients_text(self)
 
 
 def point(network: Network, overrides: dict[str, float] | None = None) -> dict[str, float]:
@@ -208,18 +213,10 @@ class Result:
         return [printable(line) for line in lines]  # each stays one line, whatever it quotes
 
     def _repr_html_(self) -> str:
-        color = "green" if self.ok else "red"
-        how = f" ({self.verdict.shown_by})" if self.verdict.shown_by else ""
-        hint = f"<br><small>{html.escape(self.verdict.hint)}</small>" if self.verdict.hint else ""
-        claim = to_latex(self.claim.claim) if self.claim.claim is not None else "?"
-        return (f"<div>${partial_latex(self.claim.of, self.claim.wrt)} = "
-                f"{claim}$: <b style='color:{color}'>"
-                f"{self.verdict.verdict}{how}</b>{hint}</div>")
+        return display.results_html([self])
 
     def _repr_latex_(self) -> str:
-        claim = to_latex(self.claim.claim) if self.claim.claim is not None else "?"
-        return (f"${partial_latex(self.claim.of, self.claim.wrt)} = "
-                f"{claim}$ \\quad \\text{{{self.verdict.verdict}}}")
+        return display.result_latex(self)
 
     def to_json(self) -> dict:
         c, v = self.claim, self.verdict
@@ -239,9 +236,19 @@ class Result:
         return entry
 
 
+class Results(list):
+    """Results as a list, shown in a notebook as one table (verdict, claim, hint)."""
+
+    def _repr_html_(self) -> str:
+        return display.results_html(self)
+
+    def __repr__(self) -> str:
+        return display.results_text(self)
+
+
 def check_claims(network: Network, items: list[claims.Claim],
                  budget: float = verdicts.BUDGET, isolated: bool = True,
-                 judge: isolation.Judge | None = None) -> list[Result]:
+                 judge: isolation.Judge | None = None) -> Results:
     """Judge claims of one network. `isolated`: each in a worker process that is killed at
     the claim's limit of CPU time and memory (isolation.py; `judge` may be a worker kept
     for several calls); False judges them here, with only the proof's budget as a limit."""
@@ -260,7 +267,7 @@ def check_claims(network: Network, items: list[claims.Claim],
         _swapped(network, results, budget, one)
         _mistakes(network, results, budget, one)
     _first_wrong_step(results)
-    return results
+    return Results(results)
 
 
 def _judged(claim: claims.Claim) -> bool:
@@ -398,7 +405,7 @@ def _first_wrong_step(results: list[Result]) -> None:
 
 def check(source: str | Path | dict, budget: float = verdicts.BUDGET,
           network: str | Path | None = None, isolated: bool = True,
-          level: str | None = None) -> list[Result]:
+          level: str | None = None) -> Results:
     """Judge every check of a spec (or every exercise of an answers file)."""
     network = load(source, network, level=level)
     items = [c for _, group in claims.every_check(network) for c in group]
@@ -407,7 +414,7 @@ def check(source: str | Path | dict, budget: float = verdicts.BUDGET,
 
 def check_one(network: Network, wrt: str, claim: str, of: str = "E_total",
               syntax: str = "sympy", budget: float = verdicts.BUDGET,
-              assume: str | None = None, isolated: bool = True) -> list[Result]:
+              assume: str | None = None, isolated: bool = True) -> Results:
     """Judge one claim given as text, e.g. from the command line (against a course's
     network, under the rules of an answer: no restating the question)."""
     items = claims.one_claim(network, wrt, claim, of, syntax, assume, restricted=course(network))

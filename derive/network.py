@@ -73,6 +73,16 @@ class Network:
         except SpecError as exc:
             raise exc.located(spec.file) from None
 
+    def _repr_html_(self) -> str:  # in a notebook: its layers and the names of a claim
+        from . import display
+
+        return display.network_html(self)
+
+    def __repr__(self) -> str:
+        from . import display
+
+        return display.network_text(self)
+
     def reading(self, spec: Spec) -> Network:
         """This network read with another spec's checks and aliases (a student's answers
         to its exercises), sharing its quantities and caches: a class's submissions are

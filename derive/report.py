@@ -247,10 +247,10 @@ def _alike(failures) -> list[list[Result]]:
 
 
 def _details(result: Result, console: Console) -> None:
-    first, *rest = result.explain()
-    console.print(f"\n[bold red]✗[/] {escape(first)}")
-    for line in rest:
-        console.print(escape(line))
+    first, *rest = result.explain()  # soft-wrapped: a terminal folds a long line, and a
+    console.print(f"\n[bold red]✗[/] {escape(first)}", soft_wrap=True)  # pipe keeps it whole
+    for line in rest:  # (a reproduce command stays one command)
+        console.print(escape(line), soft_wrap=True)
 
 
 def check_json(results: list[Result]) -> str:

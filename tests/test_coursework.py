@@ -51,9 +51,10 @@ def test_notebook_representations():
     assert result._repr_latex_().startswith(r"$\frac{\partial E_{\mathrm{total}}}")
     assert "correct (symbolic)" in result._repr_html_()
     gradients = api.gradients(network, ["w5", "w1"])
-    assert gradients._repr_latex_().startswith(r"\begin{align*}")
-    assert gradients.items[0]._repr_latex_() == \
-        r"$\frac{\partial E_{\mathrm{total}}}{\partial w_{5}} = \delta_{o1} \mathrm{out}_{h1}$"
+    assert gradients._repr_latex_().startswith(r"$$\begin{aligned}")  # math mode, not align*
+    assert gradients.items[0]._repr_latex_() == (
+        r"$\frac{\partial E_{\mathrm{total}}}{\partial w_{5}} = \delta_{o1} \mathrm{out}_{h1}"
+        r" = 0.0821670406$")
 
 
 # --- answers apart from the network ------------------------------------------------------
