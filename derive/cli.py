@@ -248,23 +248,24 @@ def _progress(total: int):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write to this file (its extension picks the format).")
-@click.option("--format", "fmt", type=click.Choice(["svg", "png", "tikz"]),
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "tikz"]),
               help="Default: from -o's extension, else svg.")
 @click.option("--highlight", metavar="NAME", help="Mark the chain-rule paths of a parameter.")
 @click.option("--values", is_flag=True, help="Colour each edge by its gradient at the values.")
 def draw(spec, output, fmt, highlight, values):
-    """A picture of the network: units, weights, biases; SVG, PNG or TikZ."""
+    """A picture of the network: units, weights, biases; SVG, PNG, PDF or TikZ."""
     from . import api
     from . import draw as drawing  # matplotlib, if PNG, loads only here
 
     fmt = fmt or (output.rsplit(".", 1)[-1].lower() if output and "." in output else "svg")
-    if fmt not in ("svg", "png", "tikz", "tex"):
+    if fmt not in ("svg", "png", "pdf", "tikz", "tex"):
         raise click.UsageError(f"cannot tell the format of {output!r}: use --format")
     diagram = drawing.layout(api.load(spec), highlight, values)
-    if fmt == "png":
+    if fmt in ("png", "pdf"):
         if not output:
-            raise click.UsageError("PNG needs -o FILE")
-        drawing.png(diagram, output)
+            raise click.UsageError(f"{fmt.upper()} needs -o FILE")
+        drawing.png(diagram, output if output.lower().endswith(f".{fmt}") else
+                    f"{output}.{fmt}")
         return
     text = drawing.svg(diagram) if fmt == "svg" else drawing.tikz(diagram)
     if output:

@@ -129,11 +129,43 @@ def _values(network: Network, diagram: Diagram) -> None:
 
 # --- renderers ----------------------------------------------------------------------------
 
-def _label_at(diagram: Diagram, edge: Edge) -> tuple[float, float]:
-    """Along the edge, further for lower targets, so the labels of a fan do not pile up."""
-    a, b = diagram.units[edge.source], diagram.units[edge.target]
-    share = 0.22 + 0.5 * (b.y - 40) / max(diagram.height, 1)
-    return a.x + (b.x - a.x) * share, a.y + (b.y - a.y) * share - 3
+def label_places(diagram: Diagram) -> list[tuple[float, float]]:
+    """Where each edge's label sits (its bottom centre), in edge order: along its edge,
+    at the first share of its length where its box meets no label placed before and no
+    unit (a fan of edges out of one unit would pile its labels up at one share)."""
+    placed: list[tuple[float, float, float, float]] = [
+        (u.x - RADIUS, u.y - RADIUS, u.x + RADIUS, u.y + RADIUS)
+        for u in diagram.units.values()]
+    places = []
+    for edge in diagram.edges:
+        a, b = diagram.units[edge.source], diagram.units[edge.target]
+        base = 0.22 + 0.5 * (b.y - 40) / max(diagram.height, 1)
+        shares = [base] + [base + sign * step / 100 for step in range(4, 80, 4)
+                           for sign in (1, -1)]
+        best = None
+        for share in shares:
+            if not 0.08 <= share <= 0.92:
+                continue
+            x, y = a.x + (b.x - a.x) * share, a.y + (b.y - a.y) * share - 2
+            box = label_box(edge.weight, x, y)
+            if not any(_overlap(box, other) for other in placed):
+                best = (x, y)
+                break
+        if best is None:  # nowhere free: the base share, as before
+            best = (a.x + (b.x - a.x) * base, a.y + (b.y - a.y) * base - 2)
+        placed.append(label_box(edge.weight, *best))
+        places.append(best)
+    return places
+
+
+def label_box(text: str, x: float, y: float) -> tuple[float, float, float, float]:
+    """The box of a label of 11px type centred at x, its baseline at y."""
+    width = 6.2 * len(text) + 2
+    return x - width / 2, y - 11, x + width / 2, y + 1
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _label(name: str) -> str:
@@ -155,34 +187,58 @@ def _largest(diagram: Diagram) -> float:
 def svg(diagram: Diagram) -> str:
     largest = _largest(diagram)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{diagram.width:.0f}" '
-           f'height="{diagram.height:.0f}" font-family="sans-serif" font-size="12">',
+           f'height="{diagram.height:.0f}" viewBox="0 0 {diagram.width:.0f} '
+           f'{diagram.height:.0f}" font-family="sans-serif" font-size="11">',
            f'<title>{escape(diagram.title)}</title>',
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+           'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+           '<path d="M 0 0 L 10 5 L 0 10 z" fill="context-stroke"/></marker></defs>',
            f'<text x="20" y="24" font-size="15">{escape(diagram.title)}</text>']
     thin = 0.4 if not diagram.labelled else 1.2
+    places = label_places(diagram) if diagram.labelled else []
     for edge in diagram.edges:
-        a, b = diagram.units[edge.source], diagram.units[edge.target]
+        (x1, y1), (x2, y2) = _ends(diagram, edge)
         width = 3 if edge.highlighted else thin
         dash = ' stroke-dasharray="5,3"' if edge.tied else ""
         tip = edge.weight + (f" = {edge.gradient:.4g} (dE/d{edge.weight})"
                              if edge.gradient is not None else "")
-        out.append(f'<line x1="{a.x:.1f}" y1="{a.y:.1f}" x2="{b.x:.1f}" y2="{b.y:.1f}" '
-                   f'stroke="{_color(edge, largest)}" stroke-width="{width}"{dash}>'
-                   f'<title>{escape(tip)}</title></line>')
-        if diagram.labelled:
-            x, y = _label_at(diagram, edge)
-            out.append(f'<text x="{x:.1f}" y="{y:.1f}" fill="#333">{escape(edge.weight)}'
-                       f'</text>')
+        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                   f'stroke="{_color(edge, largest)}" stroke-width="{width}"{dash} '
+                   f'marker-end="url(#arrow)"><title>{escape(tip)}</title></line>')
+    for k, edge in enumerate(diagram.edges if diagram.labelled else []):
+        x, y = places[k]
+        out.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" fill="#333" '
+                   f'stroke="white" stroke-width="3" paint-order="stroke">'
+                   f'{escape(edge.weight)}</text>')
     for unit in diagram.units.values():
         fill = {"input": "#e8f0fe", "unit": "#ffffff", "bias": "#fff4d6"}[unit.kind]
         out.append(f'<circle cx="{unit.x:.1f}" cy="{unit.y:.1f}" r="{RADIUS}" fill="{fill}" '
                    f'stroke="#222"/>')
-        out.append(f'<text x="{unit.x:.1f}" y="{unit.y + 4:.1f}" text-anchor="middle">'
-                   f'{escape(_label(unit.name))}</text>')
-    notes = ", ".join(diagram.notes) + ("" if diagram.labelled else
-                                        "; weight names left off (too many edges)")
-    out.append(f'<text x="20" y="{diagram.height - 14:.0f}" fill="#333">{escape(notes)}</text>')
+        out.append(f'<text x="{unit.x:.1f}" y="{unit.y + 4:.1f}" text-anchor="middle" '
+                   f'font-size="12">{escape(_label(unit.name))}</text>')
+    for k, line in enumerate(_footer(diagram, largest)):
+        out.append(f'<text x="20" y="{diagram.height - 30 + 14 * k:.0f}" fill="#333">'
+                   f'{escape(line)}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _ends(diagram: Diagram, edge: Edge) -> tuple[tuple[float, float], tuple[float, float]]:
+    """An edge from circle to circle, not centre to centre (its arrowhead shows)."""
+    a, b = diagram.units[edge.source], diagram.units[edge.target]
+    length = max(((b.x - a.x) ** 2 + (b.y - a.y) ** 2) ** 0.5, 1)
+    dx, dy = (b.x - a.x) / length * RADIUS, (b.y - a.y) / length * RADIUS
+    return (a.x + dx, a.y + dy), (b.x - dx, b.y - dy)
+
+
+def _footer(diagram: Diagram, largest: float) -> list[str]:
+    """The notes, and with --values the colours' legend."""
+    notes = ", ".join(diagram.notes) + ("" if diagram.labelled else
+                                        "; weight names left off (too many edges)")
+    if not largest:
+        return [notes]
+    return [notes, f"red: dE/dw > 0, blue: dE/dw < 0, deeper: larger |dE/dw| "
+                   f"(the largest {largest:.4g})"]
 
 
 def tikz(diagram: Diagram) -> str:
@@ -204,23 +260,28 @@ def tikz(diagram: Diagram) -> str:
         if edge.gradient is not None and largest > 0:
             share = int(100 * min(1.0, abs(edge.gradient) / largest))
             style.append(f"{'red' if edge.gradient > 0 else 'blue'}!{max(share, 10)}")
-        label = (rf" node[midway, above, sloped, font=\tiny] {{${latex_name(edge.weight)}$}}"
-                 if diagram.labelled else "")
-        lines.append(rf"\draw[{', '.join(style)}] ({ids[edge.source]}) --{label} "
+        lines.append(rf"\draw[{', '.join(style)}] ({ids[edge.source]}) -- "
                      rf"({ids[edge.target]});")
+    for edge, (x, y) in zip(diagram.edges, label_places(diagram) if diagram.labelled else []):
+        lines.append(rf"\node[anchor=base, font=\scriptsize, fill=white, inner sep=0.5pt] "
+                     rf"at ({x * scale:.2f},{-y * scale:.2f}) {{${latex_name(edge.weight)}$}};")
+    for k, line in enumerate(_footer(diagram, largest)):
+        lines.append(rf"\node[anchor=west, font=\scriptsize] at (0.5,"
+                     rf"{-(diagram.height - 30 + 14 * k) * scale:.2f}) {{{_tex_text(line)}}};")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
 
 
 def png(diagram: Diagram, path: str) -> None:
+    """A PNG, or a PDF where the path ends in .pdf (matplotlib writes both)."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         from matplotlib.collections import LineCollection
     except ImportError:
-        raise DeriveError("PNG output needs matplotlib: pip install 'derive-backprop[draw]' "
-                          "(SVG and TikZ need nothing more)") from None
+        raise DeriveError("PNG and PDF output need matplotlib: pip install "
+                          "'derive-backprop[draw]' (SVG and TikZ need nothing more)") from None
     largest = _largest(diagram)
     figure, axes = plt.subplots(figsize=(diagram.width / 100, diagram.height / 100), dpi=110)
     axes.set_xlim(0, diagram.width)
@@ -229,25 +290,46 @@ def png(diagram: Diagram, path: str) -> None:
     axes.set_title(diagram.title, parse_math=False)  # user text, never mathtext
     segments, colors, widths, styles = [], [], [], []
     for edge in diagram.edges:
-        a, b = diagram.units[edge.source], diagram.units[edge.target]
         color = _color(edge, largest)
-        segments.append([(a.x, a.y), (b.x, b.y)])
+        segments.append(_ends(diagram, edge))
         colors.append(tuple(int(v) / 255 for v in color[4:-1].split(","))
                       if color.startswith("rgb") else color)
         widths.append(3 if edge.highlighted else 1 if diagram.labelled else 0.3)
         styles.append("--" if edge.tied else "-")
-        if diagram.labelled:
-            axes.text(*_label_at(diagram, edge), f"${latex_name(edge.weight)}$", fontsize=9,
-                      zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
     axes.add_collection(LineCollection(segments, colors=colors, linewidths=widths,
                                        linestyles=styles, zorder=1))
+    if diagram.labelled:  # arrowheads where the edges are few enough to read
+        for ((_, _), (x2, y2)), (x1, y1), color in zip(segments, _before_ends(segments),
+                                                       colors):
+            axes.annotate("", (x2, y2), (x1, y1), zorder=1, arrowprops={
+                "arrowstyle": "-|>", "color": color, "mutation_scale": 10, "linewidth": 0,
+                "shrinkA": 0, "shrinkB": 0})
+    for edge, (x, y) in zip(diagram.edges, label_places(diagram) if diagram.labelled else []):
+        axes.text(x, y, f"${latex_name(edge.weight)}$", fontsize=8, ha="center",
+                  va="baseline", zorder=3,
+                  bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3})
     for unit in diagram.units.values():
         fill = {"input": "#e8f0fe", "unit": "#ffffff", "bias": "#fff4d6"}[unit.kind]
         axes.add_patch(plt.Circle((unit.x, unit.y), RADIUS, facecolor=fill, edgecolor="#222",
                                   zorder=2))
         axes.text(unit.x, unit.y, f"${latex_name(_label(unit.name))}$", ha="center",
                   va="center", zorder=3, fontsize=10)
-    axes.text(20, diagram.height - 14, ", ".join(diagram.notes), fontsize=9, parse_math=False)
+    for k, line in enumerate(_footer(diagram, largest)):
+        axes.text(20, diagram.height - 30 + 14 * k, line, fontsize=8, parse_math=False)
     figure.savefig(path, bbox_inches="tight")
     plt.close(figure)
 
+
+def _before_ends(segments) -> list[tuple[float, float]]:
+    """A point just before each segment's end: an arrowhead's stem, drawn 6 px long."""
+    out = []
+    for (x1, y1), (x2, y2) in segments:
+        length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1)
+        out.append((x2 - (x2 - x1) / length * 6, y2 - (y2 - y1) / length * 6))
+    return out
+
+
+def _tex_text(text: str) -> str:
+    from .typeset import text as escaped
+
+    return escaped(text)

@@ -20,7 +20,8 @@ LINE = 60  # visible characters to a line of a displayed formula (see _width)
 CELL = {False: 34, True: 24}  # visible characters to a line of a claim's cell (one file,
 # several files)
 ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
+           "<": "$<$", ">": "$>$", "|": "$|$"}  # OT1 text would print ¡ ¿ —
 
 
 def text(value: str) -> str:

@@ -65,9 +65,49 @@ def test_values_colour_edges_by_their_gradient(mazur):
 def test_tikz_is_well_formed(mazur):
     text = draw.tikz(draw.layout(mazur, "w1"))
     assert text.startswith(r"\begin{tikzpicture}") and text.endswith(r"\end{tikzpicture}")
-    assert text.count(r"\node") == 8 and text.count(r"\draw") == 12
+    units, labels, footer = 8, 12, 1  # the labels are nodes placed apart (label_places)
+    assert text.count(r"\node") == units + labels + footer and text.count(r"\draw") == 12
     assert text.count("{") == text.count("}")
-    assert r"very thick, red] (n0) -- node[midway, above, sloped, font=\tiny] {$w_{1}$}" in text
+    assert r"\draw[->, very thick, red] (n0) -- (n3);" in text
+    assert r"inner sep=0.5pt] at (2.54,-1.45) {$w_{1}$};" in text
+
+
+SHIPPED = sorted((Path(__file__).parent.parent / "specs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_no_label_meets_another_label_or_a_unit(path):
+    """The boxes of the weight labels (in every renderer: they share label_places) are
+    apart from each other and from every unit's circle."""
+    diagram = draw.layout(api.load(path))
+    if not diagram.labelled:
+        return
+    boxes = [draw.label_box(e.weight, *place)
+             for e, place in zip(diagram.edges, draw.label_places(diagram))]
+    units = [(u.x - draw.RADIUS, u.y - draw.RADIUS, u.x + draw.RADIUS, u.y + draw.RADIUS)
+             for u in diagram.units.values()]
+    for k, box in enumerate(boxes):
+        assert not any(draw._overlap(box, other) for other in boxes[:k] + units), \
+            diagram.edges[k].weight
+
+
+def test_svg_scales_and_points_its_edges(mazur):
+    root = ElementTree.fromstring(draw.svg(draw.layout(mazur)))
+    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+    lines = root.findall("{http://www.w3.org/2000/svg}line")
+    assert lines and all(line.get("marker-end") == "url(#arrow)" for line in lines)
+    assert root.find(".//{http://www.w3.org/2000/svg}marker").get("id") == "arrow"
+
+
+def test_values_come_with_a_legend_and_a_pdf_is_written(tmp_path, mazur):
+    pytest.importorskip("matplotlib")
+    text = draw.svg(draw.layout(mazur, values=True))
+    assert "red: dE/dw &gt; 0, blue: dE/dw &lt; 0, deeper: larger |dE/dw|" in text
+    result = CliRunner().invoke(main, ["draw", str(Path(__file__).parent.parent / "specs" /
+                                                   "mazur.yaml"), "-o",
+                                       str(tmp_path / "m.pdf"), "--values"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m.pdf").read_bytes().startswith(b"%PDF")
 
 
 def tikz_available():

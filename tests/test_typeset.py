@@ -38,6 +38,7 @@ def test_text_is_escaped_once():
     assert typeset.text("a\\b") == r"a\textbackslash{}b"  # not \textbackslash\{\}
     assert typeset.text("50% of #1 & $x_1$ {y} ~ ^") == \
         r"50\% of \#1 \& \$x\_1\$ \{y\} \textasciitilde{} \^{}"
+    assert typeset.text("|x| < 1 > 0") == "$|$x$|$ $<$ 1 $>$ 0"
 
 
 @pytest.mark.parametrize("wrt", ["w1", "b2", "w5"])
