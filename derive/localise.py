@@ -11,6 +11,7 @@ an edit whose result is *proved* equal to the truth: a guess is never a hint.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass
 
 import mpmath
@@ -130,8 +131,8 @@ def _factors(network: Network, forms):
         if max(sp.count_ops(claim), sp.count_ops(truth)) > MAX_OPS:
             continue
         have, want = _factor_list(claim), _factor_list(truth)
-        extra = [f for f in have if f not in want]
-        missing = [f for f in want if f not in have]
+        extra = list((Counter(have) - Counter(want)).elements())  # counted: out_h1**2 has
+        missing = list((Counter(want) - Counter(have)).elements())  # one out_h1 too many
         wrong, right = sp.Mul(*extra), sp.Mul(*missing)
         if not extra and missing:
             yield claim * right, Edit("the claim lacks the factor {0}", sp.Tuple(right))

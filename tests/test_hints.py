@@ -47,6 +47,9 @@ MISTAKES = [
     ("sigmoid", "E_total", "w5", "delta_o1*out_h1*out_o1",
      "the claim has an extra factor out_o1"),
     ("sigmoid", "E_total", "w5", "delta_o2*out_h1", "delta_o2 where delta_o1 belongs"),
+    ("sigmoid", "E_total", "w5", "delta_o1*out_h1**2", "the claim has an extra factor out_h1"),
+    ("sigmoid", "E_total", "w5", "delta_o1*out_h1**3",  # factors counted with their repeats
+     "the claim has an extra factor out_h1**2"),
     ("sigmoid", "E_total", "w1", "(delta_o1*w5 + delta_o2*w6)*out_h1*(1 - out_h1)*i1",
      "w6 where w7 belongs"),
     ("sigmoid", "E_total", "w1", f"{HIDDEN}*i1", "the claim lacks the factor out_h1*(1 - out_h1)"),
