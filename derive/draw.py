@@ -34,6 +34,7 @@ class Edge:
     tied: bool = False
     highlighted: bool = False
     gradient: float | None = None
+    control: tuple[float, float] | None = None  # a skip edge bends through this point
 
 
 @dataclass
@@ -80,6 +81,7 @@ def layout(network: Network, highlight: str | None = None, values: bool = False)
                 uses[bias] = uses.get(bias, 0) + 1
     for edge in diagram.edges:
         edge.tied = uses.get(edge.weight, 0) > 1
+    _bend_skips(diagram)
     diagram.notes = [f"{layer.name}: {layer.activation}" for layer in spec.layers]
     diagram.notes.append(f"loss: {spec.loss}")
     if spec.examples > 1:  # one picture serves every example: the weights are shared
@@ -93,6 +95,35 @@ def layout(network: Network, highlight: str | None = None, values: bool = False)
     if values:
         _values(network, diagram)
     return diagram
+
+
+def _bend_skips(diagram: Diagram) -> None:
+    """An edge over a column or more arcs above the units between (drawn straight, it
+    ran through them), each a little higher than the one before; the picture grows a
+    margin on top for them."""
+    skips = [e for e in diagram.edges
+             if abs(diagram.units[e.target].x - diagram.units[e.source].x) > X_GAP * 1.5]
+    if not skips:
+        return
+    margin = 30 + 8 * len(skips)
+    for unit in diagram.units.values():
+        unit.y += margin
+    diagram.height += margin
+    for k, edge in enumerate(skips):
+        a, b = diagram.units[edge.source], diagram.units[edge.target]
+        between = [u.y for u in diagram.units.values() if a.x < u.x < b.x]
+        peak = min(between + [a.y, b.y]) - 1.6 * RADIUS - 8 * k
+        edge.control = ((a.x + b.x) / 2, 2 * peak - (a.y + b.y) / 2)
+
+
+def _point(diagram: Diagram, edge: Edge, t: float) -> tuple[float, float]:
+    """The point at share t of an edge: along its line, or its arc (a quadratic Bezier)."""
+    a, b = diagram.units[edge.source], diagram.units[edge.target]
+    if edge.control is None:
+        return a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t
+    cx, cy = edge.control
+    return ((1 - t) ** 2 * a.x + 2 * (1 - t) * t * cx + t ** 2 * b.x,
+            (1 - t) ** 2 * a.y + 2 * (1 - t) * t * cy + t ** 2 * b.y)
 
 
 def _kernel_shape(kernel: tuple) -> tuple[int, ...]:
@@ -138,7 +169,7 @@ def label_places(diagram: Diagram) -> list[tuple[float, float]]:
         for u in diagram.units.values()]
     places = []
     for edge in diagram.edges:
-        a, b = diagram.units[edge.source], diagram.units[edge.target]
+        b = diagram.units[edge.target]
         base = 0.22 + 0.5 * (b.y - 40) / max(diagram.height, 1)
         shares = [base] + [base + sign * step / 100 for step in range(4, 80, 4)
                            for sign in (1, -1)]
@@ -146,13 +177,15 @@ def label_places(diagram: Diagram) -> list[tuple[float, float]]:
         for share in shares:
             if not 0.08 <= share <= 0.92:
                 continue
-            x, y = a.x + (b.x - a.x) * share, a.y + (b.y - a.y) * share - 2
+            x, y = _point(diagram, edge, share)
+            y -= 2
             box = label_box(edge.weight, x, y)
             if not any(_overlap(box, other) for other in placed):
                 best = (x, y)
                 break
         if best is None:  # nowhere free: the base share, as before
-            best = (a.x + (b.x - a.x) * base, a.y + (b.y - a.y) * base - 2)
+            best = _point(diagram, edge, base)
+            best = (best[0], best[1] - 2)
         placed.append(label_box(edge.weight, *best))
         places.append(best)
     return places
@@ -202,9 +235,15 @@ def svg(diagram: Diagram) -> str:
         dash = ' stroke-dasharray="5,3"' if edge.tied else ""
         tip = edge.weight + (f" = {edge.gradient:.4g} (dE/d{edge.weight})"
                              if edge.gradient is not None else "")
-        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-                   f'stroke="{_color(edge, largest)}" stroke-width="{width}"{dash} '
-                   f'marker-end="url(#arrow)"><title>{escape(tip)}</title></line>')
+        paint = (f'stroke="{_color(edge, largest)}" stroke-width="{width}"{dash} '
+                 f'marker-end="url(#arrow)"><title>{escape(tip)}</title>')
+        if edge.control is None:
+            out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                       f'{paint}</line>')
+        else:
+            cx, cy = edge.control
+            out.append(f'<path d="M {x1:.1f} {y1:.1f} Q {cx:.1f} {cy:.1f} {x2:.1f} {y2:.1f}" '
+                       f'fill="none" {paint}</path>')
     for k, edge in enumerate(diagram.edges if diagram.labelled else []):
         x, y = places[k]
         out.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" fill="#333" '
@@ -226,9 +265,21 @@ def svg(diagram: Diagram) -> str:
 def _ends(diagram: Diagram, edge: Edge) -> tuple[tuple[float, float], tuple[float, float]]:
     """An edge from circle to circle, not centre to centre (its arrowhead shows)."""
     a, b = diagram.units[edge.source], diagram.units[edge.target]
-    length = max(((b.x - a.x) ** 2 + (b.y - a.y) ** 2) ** 0.5, 1)
-    dx, dy = (b.x - a.x) / length * RADIUS, (b.y - a.y) / length * RADIUS
-    return (a.x + dx, a.y + dy), (b.x - dx, b.y - dy)
+    (ax, ay), (bx, by) = ((a.x, a.y), (b.x, b.y))
+    first, last = edge.control or (bx, by), edge.control or (ax, ay)  # the tangents' ways
+
+    def towards(x, y, tx, ty):
+        length = max(((tx - x) ** 2 + (ty - y) ** 2) ** 0.5, 1)
+        return x + (tx - x) / length * RADIUS, y + (ty - y) / length * RADIUS
+
+    return towards(ax, ay, *first), towards(bx, by, *last)
+
+
+def _cubic(diagram: Diagram, edge: Edge) -> tuple[tuple[float, float], tuple[float, float]]:
+    a, b = diagram.units[edge.source], diagram.units[edge.target]
+    cx, cy = edge.control
+    return ((a.x + 2 / 3 * (cx - a.x), a.y + 2 / 3 * (cy - a.y)),
+            (b.x + 2 / 3 * (cx - b.x), b.y + 2 / 3 * (cy - b.y)))
 
 
 def _footer(diagram: Diagram, largest: float) -> list[str]:
@@ -243,7 +294,8 @@ def _footer(diagram: Diagram, largest: float) -> list[str]:
 
 def tikz(diagram: Diagram) -> str:
     """A tikzpicture (needs \\usepackage{tikz}); coordinates in centimetres."""
-    scale = 0.025
+    scale = max(0.016, min(0.025, 12 / max(diagram.width, 1)))  # cm a pixel: 12 cm wide
+    # (an article's text) where the units stay apart
     largest = _largest(diagram)
     lines = [r"\begin{tikzpicture}[unit/.style={circle,draw,minimum size=8mm,inner sep=0pt},"
              r"bias/.style={unit,fill=yellow!15},input/.style={unit,fill=blue!8}]"]
@@ -260,8 +312,14 @@ def tikz(diagram: Diagram) -> str:
         if edge.gradient is not None and largest > 0:
             share = int(100 * min(1.0, abs(edge.gradient) / largest))
             style.append(f"{'red' if edge.gradient > 0 else 'blue'}!{max(share, 10)}")
-        lines.append(rf"\draw[{', '.join(style)}] ({ids[edge.source]}) -- "
-                     rf"({ids[edge.target]});")
+        if edge.control is None:
+            lines.append(rf"\draw[{', '.join(style)}] ({ids[edge.source]}) -- "
+                         rf"({ids[edge.target]});")
+        else:  # the quadratic arc as TikZ's cubic: controls 2/3 of the way to its point
+            (c1x, c1y), (c2x, c2y) = _cubic(diagram, edge)
+            lines.append(rf"\draw[{', '.join(style)}] ({ids[edge.source]}) .. controls "
+                         rf"({c1x * scale:.2f},{-c1y * scale:.2f}) and "
+                         rf"({c2x * scale:.2f},{-c2y * scale:.2f}) .. ({ids[edge.target]});")
     for edge, (x, y) in zip(diagram.edges, label_places(diagram) if diagram.labelled else []):
         lines.append(rf"\node[anchor=base, font=\scriptsize, fill=white, inner sep=0.5pt] "
                      rf"at ({x * scale:.2f},{-y * scale:.2f}) {{${latex_name(edge.weight)}$}};")
@@ -291,7 +349,7 @@ def png(diagram: Diagram, path: str) -> None:
     segments, colors, widths, styles = [], [], [], []
     for edge in diagram.edges:
         color = _color(edge, largest)
-        segments.append(_ends(diagram, edge))
+        segments.append(_polyline(diagram, edge))
         colors.append(tuple(int(v) / 255 for v in color[4:-1].split(","))
                       if color.startswith("rgb") else color)
         widths.append(3 if edge.highlighted else 1 if diagram.labelled else 0.3)
@@ -299,8 +357,8 @@ def png(diagram: Diagram, path: str) -> None:
     axes.add_collection(LineCollection(segments, colors=colors, linewidths=widths,
                                        linestyles=styles, zorder=1))
     if diagram.labelled:  # arrowheads where the edges are few enough to read
-        for ((_, _), (x2, y2)), (x1, y1), color in zip(segments, _before_ends(segments),
-                                                       colors):
+        for line, (x1, y1), color in zip(segments, _before_ends(segments), colors):
+            x2, y2 = line[-1]
             axes.annotate("", (x2, y2), (x1, y1), zorder=1, arrowprops={
                 "arrowstyle": "-|>", "color": color, "mutation_scale": 10, "linewidth": 0,
                 "shrinkA": 0, "shrinkB": 0})
@@ -320,10 +378,21 @@ def png(diagram: Diagram, path: str) -> None:
     plt.close(figure)
 
 
+def _polyline(diagram: Diagram, edge: Edge) -> list[tuple[float, float]]:
+    """An edge as points from circle to circle: its two ends, or its arc in 40 steps."""
+    if edge.control is None:
+        return list(_ends(diagram, edge))
+    a, b = diagram.units[edge.source], diagram.units[edge.target]
+    points = [_point(diagram, edge, k / 40) for k in range(41)]
+    return [(x, y) for x, y in points if min((x - a.x) ** 2 + (y - a.y) ** 2,
+                                              (x - b.x) ** 2 + (y - b.y) ** 2) > RADIUS ** 2]
+
+
 def _before_ends(segments) -> list[tuple[float, float]]:
-    """A point just before each segment's end: an arrowhead's stem, drawn 6 px long."""
+    """A point just before each line's end, along its last step: an arrowhead's stem,
+    6 px long."""
     out = []
-    for (x1, y1), (x2, y2) in segments:
+    for (x1, y1), (x2, y2) in (line[-2:] for line in segments):
         length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1)
         out.append((x2 - (x2 - x1) / length * 6, y2 - (y2 - y1) / length * 6))
     return out

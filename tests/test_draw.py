@@ -69,7 +69,7 @@ def test_tikz_is_well_formed(mazur):
     assert text.count(r"\node") == units + labels + footer and text.count(r"\draw") == 12
     assert text.count("{") == text.count("}")
     assert r"\draw[->, very thick, red] (n0) -- (n3);" in text
-    assert r"inner sep=0.5pt] at (2.54,-1.45) {$w_{1}$};" in text
+    assert r"inner sep=0.5pt] at (2.17,-1.24) {$w_{1}$};" in text
 
 
 SHIPPED = sorted((Path(__file__).parent.parent / "specs").glob("*.yaml"))
@@ -175,3 +175,20 @@ def test_wiring_is_drawn_as_it_is():
     assert edges[("x1", "c1")].weight == edges[("x2", "c2")].weight == "k1"
     assert "2 examples (mean)" in diagram.notes
     assert "c: conv1d, kernel 2, stride 1, padding 0" in diagram.notes
+
+
+def test_a_skip_edge_arcs_above_the_units_it_passes():
+    """Drawn straight, x1 -> r1 of the residual block ran through f1 and g1."""
+    diagram = draw.layout(api.load(Path(__file__).parent.parent / "specs" / "residual.yaml"))
+    skips = [e for e in diagram.edges if e.control is not None]
+    assert {(e.source, e.target) for e in skips} == {("x1", "r1"), ("x2", "r2")}
+    for edge in skips:
+        a, b = diagram.units[edge.source], diagram.units[edge.target]
+        between = [u for u in diagram.units.values() if a.x < u.x < b.x]
+        for k in range(1, 40):
+            x, y = draw._point(diagram, edge, k / 40)
+            assert all((x - u.x) ** 2 + (y - u.y) ** 2 > draw.RADIUS ** 2 for u in between)
+        assert min(draw._point(diagram, edge, k / 40)[1] for k in range(41)) > 0  # on it
+    svg = draw.svg(diagram)
+    assert svg.count(" Q ") == 2 and ElementTree.fromstring(svg) is not None
+    assert draw.tikz(diagram).count(".. controls") == 2
