@@ -132,7 +132,8 @@ def explain(spec, wrt, fmt, at):
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "latex", "github"]),
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "latex", "markdown",
+                                                    "github"]),
               default="text", help="github: annotations on the YAML lines in GitHub Actions.")
 @click.option("--wrt", help="Check one claim about this name instead of the spec's checks.")
 @click.option("--of", "of", default="E_total", show_default=True, help="With --wrt.")
@@ -171,6 +172,8 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, feedback, network, 
         click.echo(report.check_json(results))
     elif fmt == "latex":
         click.echo(typeset.checks(results))
+    elif fmt == "markdown":
+        click.echo(typeset.checks_markdown(results), nl=False)
     elif fmt == "github":
         click.echo(report.check_github(results))
     else:

@@ -211,3 +211,28 @@ def _path(file: str) -> str:
     """A file's path as text that may break after / _ - and . (a path has no spaces)."""
     return "".join(text(char) + ("\\allowbreak{}" if char in "/_-." else "")
                    for char in printable(file))
+
+
+def checks_markdown(results) -> str:
+    """Claims and verdicts as a Markdown table (GitHub renders it), one per file."""
+    out = []
+    for file in dict.fromkeys(r.claim.file for r in results):
+        mine = [r for r in results if r.claim.file == file]
+        ok = sum(r.ok for r in mine)
+        out.append(f"### {_cell(printable(file))}: {ok} of {len(mine)} checks ok\n\n"
+                   "| line | checks | claim | verdict | hint |\n|---:|---|---|---|---|")
+        for r in mine:
+            v = r.verdict
+            verdict = ("✓ " if r.ok else "✗ ") + v.verdict + \
+                (f" ({v.shown_by})" if v.shown_by else "")
+            if r.claim.expect != "correct":
+                verdict += " (expected)" if r.ok else f" (expected {r.claim.expect})"
+            claim = f"`{_cell(r.claim.text)}`" if r.claim.claim is not None else "(no answer)"
+            out[-1] += (f"\n| {r.claim.line or ''} | {_cell(r.title)} | {claim} | {verdict} "
+                        f"| {_cell(v.hint or '')} |")
+    return "\n\n".join(out) + "\n"
+
+
+def _cell(value: str) -> str:
+    """Text in a Markdown table cell: one line, its pipes and backticks escaped."""
+    return printable(value).replace("|", "\\|").replace("`", "'")

@@ -82,3 +82,13 @@ def test_a_checks_table_of_several_files_has_a_file_column_and_compiles(tmp_path
     assert "file & line & claim & verdict" in table
     log = compiled(tmp_path, typeset.standalone(table, "Checks"))
     assert [width for width in overfull(log) if float(width) > 1] == []
+
+
+def test_checks_as_a_markdown_table_per_file(tmp_path):
+    result = CliRunner().invoke(main, ["check", MAZUR, "--format", "markdown"])
+    lines = result.output.splitlines()
+    assert lines[0] == f"### {MAZUR}: 15 of 15 checks ok"
+    assert lines[2:4] == ["| line | checks | claim | verdict | hint |",
+                          "|---:|---|---|---|---|"]
+    assert len(lines) == 4 + 15 and all(line.count(" | ") == 4 for line in lines[4:])
+    assert "| ✓ incorrect (expected) | wrong sign |" in result.output  # line 50
