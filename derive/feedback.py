@@ -27,7 +27,8 @@ def allows(current: str, wanted: str) -> bool:
 
 GIVEN_AWAY = ("most of the truth is missing from the claim (a hint that says where would "
               "give the answer away at this course's feedback level)")
-OUTWEIGH = 2  # a hint naming more than this many times the claim's size hands over the truth
+OUTWEIGH = 3  # a hint naming more than this many times what the claim holds of the truth
+# (more than three quarters of the claim as it should be) hands over the truth
 
 
 def shown(verdict, current: str, claim=None):
@@ -46,15 +47,19 @@ def shown(verdict, current: str, claim=None):
 
 
 def gives_away(term: tuple, claim) -> bool:
-    """Do the expressions a hint names, less those the claim already holds, outweigh the
-    claim? Then the claim holds little of the truth, and the hint would hand over the rest.
-    (The claim, not the truth, is the measure: a hint may name the truth's pieces in the
-    basis of inputs and weights, where the truth itself is delta_o1*out_h1.)"""
+    """Does the hint name more than the claim holds of the truth? The expressions it
+    names that the claim has are the claim's mistakes, not its part of the truth ("w1*w2
+    where out_h1*(1 - out_h1) belongs" holds none of it); what it names besides outweighs
+    what is left of the claim, then the hint would hand over the rest. (The claim, not the
+    truth, is the measure: a hint may name the truth's pieces in the basis of inputs and
+    weights, where the truth itself is delta_o1*out_h1.)"""
     from sympy import Tuple
 
     named = term[1].args if isinstance(term[1], Tuple) else (term[1],)
+    mistaken = [e for e in named if claim.has(e)]
     new = [e for e in named if not claim.has(e)]
-    return sum(map(_size, new)) > OUTWEIGH * _size(claim)
+    held = _size(claim) - sum(map(_size, mistaken))
+    return sum(map(_size, new)) > OUTWEIGH * max(held, 0)
 
 
 def _size(e) -> int:

@@ -30,9 +30,10 @@ ROUND = libmp.round_nearest
 class Values(dict):
     """The values of a forward pass by symbol, the point's leaves converted when read.
 
-    Besides the converted values (the dict itself) it holds the point's numbers not yet
-    converted (`pending`) and each operand of a weighted sum as an integer, value times
-    2**shift (`fixed`; None where that would lose bits of the precision)."""
+    Besides the converted values (the dict itself) it holds the point's numbers as given
+    (`pending`, kept once converted: a pass at another precision starts from them) and
+    each operand of a weighted sum as an integer, value times 2**shift (`fixed`; None
+    where that would lose bits of the precision)."""
 
     def __init__(self, known=(), prec: int | None = None):
         super().__init__(known)
@@ -45,21 +46,22 @@ class Values(dict):
     def __missing__(self, sym):
         if sym not in self.pending:
             raise KeyError(sym)
-        value = self[sym] = mpmath.mp.make_mpf(_raw(self.pending.pop(sym), self.prec))
+        value = self[sym] = mpmath.mp.make_mpf(_raw(self.pending[sym], self.prec))
         return value
 
     def __contains__(self, sym) -> bool:
         return dict.__contains__(self, sym) or sym in self.pending
 
     def __len__(self) -> int:
-        return dict.__len__(self) + len(self.pending)
+        return dict.__len__(self) + sum(1 for s in self.pending if not dict.__contains__(self, s))
 
     def get(self, sym, default=None):
         return self[sym] if sym in self else default
 
     def complete(self) -> Values:
-        for sym in list(self.pending):
-            self[sym]
+        for sym in self.pending:
+            if not dict.__contains__(self, sym):
+                self[sym]
         return self
 
     def __iter__(self):
@@ -93,7 +95,8 @@ class Values(dict):
         self.fixed.pop(sym, None)
 
     def copy(self) -> Values:
-        """A copy at the current precision (what was computed at another stays)."""
+        """A copy, to compute a near point's pass from (point_values makes sure the
+        precision is the same)."""
         other = Values(dict.items(self))
         other.pending = dict(self.pending)
         if other.prec == self.prec:
@@ -138,11 +141,20 @@ class Leaves:
         if symbols is None:
             symbols = network.cache["symbols"] = {n: q.symbol
                                                   for n, q in network.quantities.items()}
-        self.given = {symbols[n]: v for n, v in point.items() if n in symbols}
-        fractions = all(type(v) is Fraction for v in self.given.values())
-        self.numerators = [v.numerator for v in self.given.values()] if fractions else None
-        self.denominators = [v.denominator for v in self.given.values()] if fractions \
-            else None
+        self._made({symbols[n]: v for n, v in point.items() if n in symbols})
+
+    @classmethod
+    def of(cls, given: dict) -> Leaves:
+        """Leaves from numbers by symbol."""
+        leaves = cls.__new__(cls)
+        leaves._made(given)
+        return leaves
+
+    def _made(self, given: dict) -> None:
+        self.given = given
+        fractions = all(type(v) is Fraction for v in given.values())
+        self.numerators = [v.numerator for v in given.values()] if fractions else None
+        self.denominators = [v.denominator for v in given.values()] if fractions else None
 
     def fixed(self, shift: int, prec: int) -> dict | None:
         """Each as an operand (Values.fixed), or None unless all are Fractions."""
@@ -168,8 +180,11 @@ def point_values(network: Network, point: dict[str, object] | Leaves,
     and only the quantities that depend on them are computed again. `strict` leaves out
     the quantities whose value lost a term to the precision (numeric.Absorbed); `only`
     limits the work to these quantities (those a formula rests on, see `cone`)."""
-    env = base.copy() if isinstance(base, Values) else Values(base or {})
     leaves = point if isinstance(point, Leaves) else Leaves(network, point)
+    if isinstance(base, Values) and base.prec != mpmath.mp.prec:  # at another precision:
+        leaves = Leaves.of({**base.pending, **leaves.given})  # a fresh pass from its point
+        base = None
+    env = base.copy() if isinstance(base, Values) else Values(base or {})
     if base is None and not env:
         env.pending = dict(leaves.given)
         fixed = leaves.fixed(env.shift, env.prec)

@@ -124,6 +124,12 @@ def test_a_pass_from_a_near_point_is_a_fresh_pass():
         near = forward.point_values(network, moved, forward.point_values(network, point))
         fresh = forward.point_values(network, {**point, **moved})
         assert dict(near.items()) == dict(fresh.items())
+    with mpmath.workdps(80):  # a base made at another precision: a fresh pass all the same
+        base = forward.point_values(network, point)
+        base[network["w_o1_h1"].symbol]  # a leaf read (converted) at 80 digits
+    with mpmath.workdps(40):
+        near = forward.point_values(network, moved, base)
+        assert dict(near.items()) == dict(fresh.items())
 
 
 @pytest.mark.parametrize("odd", [Fraction(0), Fraction(1, 10**80), 0.5, 3])

@@ -235,6 +235,9 @@ def test_another_wrong_answer_gets_the_engines_hint_and_verdict_level_shows_none
     ("1", "hint", feedback.GIVEN_AWAY),  # it would name all of dE/dw5
     ("i1", "counterexample", feedback.GIVEN_AWAY),
     ("out_h1", "hint", feedback.GIVEN_AWAY),
+    ("exp(w1*w2*w3*w4*w6)", "hint", feedback.GIVEN_AWAY),  # junk of the truth's size: "<it>
+    ("exp(w1*w2*w3*w4*w6)", "truth",  # where <the truth> belongs" handed over the answer
+     "exp(w1*w2*w3*w4*w6) where out_h1*out_o1*(1 - out_o1)*(out_o1 - target_o1) belongs"),
     ("i1", "truth", "i1 where out_h1*out_o1*(1 - out_o1)*(out_o1 - target_o1) belongs"),
     ("delta_o1", "hint", "the claim lacks the factor out_h1"),
     ("out_o1*(1 - out_o1)*out_h1", "hint", "the claim lacks the factor out_o1 - target_o1"),
