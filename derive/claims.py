@@ -251,7 +251,7 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
     layered = [v for v in variables
                if any(v in expr.free_names(layer) for _, layer in references)]
     others = [v for v in variables if v not in layered]
-    count = 0
+    count = made = 0
     for numbers in itertools.product(*(own.layers() for _ in layered)):
         layers = dict(zip(layered, numbers))
         if not _exist(references, own, layers):
@@ -263,12 +263,19 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
                              f"{_cap(network, MAX_INSTANCES):,})")
         for values in itertools.product(*ranges):
             env = {**layers, **dict(zip(others, values))}
+            wrt = expr.evaluate(wrt_node, own, env)
+            if variables and getattr(wrt, "is_Number", False):
+                continue  # w_o[j, k] at an absent edge or a fixed weight: no parameter
+            made += 1
             yield ({v: env[v] for v in variables},
                    _quantity(expr.evaluate(of_node, own, env), check.of, "of"),
-                   _quantity(expr.evaluate(wrt_node, own, env), check.wrt, "wrt"))
+                   _quantity(wrt, check.wrt, "wrt"))
     if layered and not count:
         raise ClaimError(f"no layer has every name this check uses, for any value of "
                          f"{', '.join(layered)}")
+    if count and not made:  # a check that claims nothing must not pass as met
+        raise ClaimError(f"wrt: every {check.wrt} is a fixed weight or an absent edge, "
+                         f"none a parameter")
 
 
 def _indices(node: expr.Node) -> list[expr.Node]:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive import api, calculus, claims, forward
-from derive.errors import SpecError
+from derive.errors import ClaimError, SpecError
 from derive.spec import Check, Formula
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -268,3 +268,22 @@ def test_a_fixed_weight_is_no_parameter_of_its_weight_matrix():
                                                          ((1, 2), "0")]
     [result] = api.check_claims(network, items)
     assert result.verdict.verdict == "incorrect" and result.verdict.wrong == [[1, 2]]
+
+
+def test_a_template_runs_over_the_weights_there_are():
+    """w_r[j, k] over a layer with a fixed weight and an absent edge: those instances are
+    no parameters, and the template makes claims of the others (it exited 2)."""
+    network = api.load({"inputs": 2, "loss": "sse", "layers": [
+        {"name": "h", "units": 2, "activation": "sigmoid"},
+        {"name": "r", "units": 2, "activation": "sigmoid", "from": ["h1", "i1"],
+         "weights": [["w1", 2], [0, "w4"]]},
+        {"name": "o", "units": 1, "activation": "sigmoid", "from": ["r", "h2"]}]})
+    items = claims.claims_of(network, Check(wrt="w_r[j, k]", claim=Formula(
+        "delta_r[j]*out_h1", "sympy", 1)))
+    assert [c.wrt for c in items] == ["w1", "w4"]
+    verdicts = [r.verdict.verdict for r in api.check_claims(network, items, isolated=False)]
+    assert verdicts == ["correct", "incorrect"]  # w4 joins i1, not out_h1
+    with pytest.raises(ClaimError, match="every w_q\\[j, k\\] is a fixed weight or an absent"):
+        claims.claims_of(api.load({"inputs": 1, "loss": "sse", "layers": [
+            {"name": "q", "units": 1, "weights": [[3]]}]}),
+            Check(wrt="w_q[j, k]", claim=Formula("0", "sympy", 1)))
