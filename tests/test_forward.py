@@ -111,14 +111,19 @@ def test_rounded_is_correctly_rounded():
             libmp.from_rational(value.numerator, value.denominator, prec, libmp.round_nearest)
 
 
+def network_at_a_point(sizes: tuple, activations: tuple, seed: int) -> tuple:
+    """A network and a point of rational leaves."""
+    network = api.load({"inputs": sizes[0], "loss": "sse", "layers": [
+        {"name": name, "units": units, "activation": activation}
+        for name, units, activation in zip("ho", sizes[1:], activations)]})
+    rng = random.Random(seed)
+    return network, {q.name: Fraction(rng.randrange(-999, 999), rng.randrange(1, 999))
+                     for q in network.quantities.values() if q.is_leaf}
+
+
 def test_a_pass_from_a_near_point_is_a_fresh_pass():
     """Moving a few leaves of a pass (fixed-point operands reused) changes nothing."""
-    network = api.load({"inputs": 6, "loss": "sse", "layers": [
-        {"name": "h", "units": 4, "activation": "tanh"},
-        {"name": "o", "units": 3, "activation": "softmax"}]})
-    rng = random.Random(2)
-    point = {q.name: Fraction(rng.randrange(-999, 999), rng.randrange(1, 999))
-             for q in network.quantities.values() if q.is_leaf}
+    network, point = network_at_a_point((6, 4, 3), ("tanh", "softmax"), seed=2)
     moved = {"w_h2_i3": Fraction(5, 3), "i1": Fraction(-1, 9), "b_o": Fraction(2)}
     with mpmath.workdps(40):
         near = forward.point_values(network, moved, forward.point_values(network, point))
@@ -137,12 +142,7 @@ def test_leaves_made_once_give_the_pass_a_dict_gives(odd):
     """A point prepared as Leaves (its operands as integer lists, for every precision)
     against the same point as a dict of numbers, with a zero, a tiny or a non-Fraction
     number among them (those take the slower paths)."""
-    network = api.load({"inputs": 5, "loss": "sse", "layers": [
-        {"name": "h", "units": 3, "activation": "sigmoid"},
-        {"name": "o", "units": 2, "activation": "sigmoid"}]})
-    rng = random.Random(7)
-    point = {q.name: Fraction(rng.randrange(-999, 999), rng.randrange(1, 999))
-             for q in network.quantities.values() if q.is_leaf}
+    network, point = network_at_a_point((5, 3, 2), ("sigmoid", "sigmoid"), seed=7)
     point["w_h2_i3"] = odd
     leaves = forward.Leaves(network, point)
     for digits in (30, 60):
