@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from . import api
+from . import api, typeset
 from .errors import DeriveError, printable
 from .network import Network
 from .notation import latex_name
@@ -325,7 +325,7 @@ def tikz(diagram: Diagram) -> str:
                      rf"at ({x * scale:.2f},{-y * scale:.2f}) {{${latex_name(edge.weight)}$}};")
     for k, line in enumerate(_footer(diagram, largest)):
         lines.append(rf"\node[anchor=west, font=\scriptsize] at (0.5,"
-                     rf"{-(diagram.height - 30 + 14 * k) * scale:.2f}) {{{_tex_text(line)}}};")
+                     rf"{-(diagram.height - 30 + 14 * k) * scale:.2f}) {{{typeset.text(line)}}};")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
 
@@ -396,9 +396,3 @@ def _before_ends(segments) -> list[tuple[float, float]]:
         length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1)
         out.append((x2 - (x2 - x1) / length * 6, y2 - (y2 - y1) / length * 6))
     return out
-
-
-def _tex_text(text: str) -> str:
-    from .typeset import text as escaped
-
-    return escaped(text)
