@@ -15,6 +15,7 @@ import itertools
 import random
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 
 import mpmath
 import sympy as sp
@@ -58,7 +59,31 @@ def branches(network: Network, *exprs: sp.Expr) -> list[Branch]:
         if sym not in table:
             table[sym] = _conditions(quantity.definition)
         found.update(dict.fromkeys(table[sym]))
-    return sorted((_branch(network, c) for c in found), key=lambda b: (b.depth, b.label))
+    conditions = dict.fromkeys(c for c in map(partial(_through_out, network), found)
+                               if c is not None)
+    return sorted((_branch(network, c) for c in conditions), key=lambda b: (b.depth, b.label))
+
+
+SAME_SIGN = {"relu", "leaky_relu", "elu", "tanh", "linear", "swish", "silu", "gelu"}
+POSITIVE = {"sigmoid", "softplus", "softmax"}
+
+
+def _through_out(network: Network, condition: sp.Expr) -> sp.Expr | None:
+    """A condition on a unit's out, where the out's sign is its net's (relu, tanh, ...),
+    is the condition on its net: relu_prime(out_h1) branches where net_h1 does, and no
+    point has out_h1 < 0 to be found. Where the out is positive whatever the net
+    (sigmoid), the condition never changes side: None."""
+    quantity = network.quantity_of(condition)
+    if quantity is None or quantity.kind != "out" or quantity.layer is None:
+        return condition
+    layer = network.layer(quantity.layer)
+    if layer.activation in POSITIVE:
+        return None
+    alpha_ok = layer.activation not in ("leaky_relu", "elu") or layer.alpha is None or \
+        layer.alpha >= 0
+    if layer.activation in SAME_SIGN and alpha_ok:
+        return network[quantity.name.replace("out_", "net_", 1)].symbol
+    return condition
 
 
 def _conditions(e: sp.Expr) -> list[sp.Expr]:

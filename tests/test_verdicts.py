@@ -269,3 +269,19 @@ def test_values_near_a_point_are_the_values_computed_afresh():
     assert near == fresh
     assert near[network["delta_o1"].symbol] != base[network["delta_o1"].symbol]
     assert near[network["out_o1"].symbol] == base[network["out_o1"].symbol]
+
+
+@pytest.mark.parametrize("activation, claim, verdict", [
+    ("relu", "relu_prime(out_h1)", "correct"),  # relu' of relu(z) is relu'(z): it was
+    ("relu", "relu_prime(out_h1) + Heaviside(-net_h1, 0)", "incorrect"),  # undecided
+    ("tanh", "(1 - out_h1**2)*Heaviside(out_h1, 0) + (1 - out_h1**2)*Heaviside(-out_h1, 0)",
+     "correct"),
+    ("tanh", "(1 - out_h1**2)*Heaviside(out_h1, 0)", "incorrect"),
+])
+def test_a_branch_on_an_out_is_the_branch_on_its_net(activation, claim, verdict):
+    """No point has a relu's out_h1 < 0; coverage asks for the sides of net_h1 instead."""
+    network = api.load({"inputs": 2, "loss": "sse", "layers": [
+        {"name": "h", "units": 2, "activation": activation},
+        {"name": "o", "units": 1, "activation": "sigmoid"}]})
+    [result] = api.check_one(network, "net_h1", claim, of="out_h1", isolated=False)
+    assert result.verdict.verdict == verdict, result.verdict.hint
