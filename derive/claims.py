@@ -181,11 +181,12 @@ def claims_of(network: Network, check: Check) -> list[Claim]:
 
 
 def _built(network: Network, check: Check) -> list[Claim]:
+    limit = limits.build_limit(len(network.quantities))
     try:
-        with limits.time_limit(limits.BUILD):  # a single SymPy call, where it can be stopped
+        with limits.time_limit(limit):  # a single SymPy call, where it can be stopped
             return list(_expand(network, check))
     except limits.OutOfTime:
-        raise ClaimError(f"building the claim took more than {limits.BUILD:g} CPU "
+        raise ClaimError(f"building the claim took more than {limit:g} CPU "
                          f"seconds") from None
 
 
@@ -322,7 +323,7 @@ def _expand(network: Network, check: Check):
     mistakes = [(m, _teachers(m, parse_formula)) for m in check.mistakes] if bodies else []
     names.template_layer = _template_layer(check)
     sums: dict = {}
-    work = expr.Work()
+    work = expr.Work(seconds=limits.build_limit(len(network.quantities)))
     for env, of, wrt in _instances(network, check, [body for _, body in bodies]):
         truth = matrices.derivative(of, wrt, partial(calculus.derivative, network))
         shown_of, shown_wrt = _written(of, check.of, env), _written(wrt, check.wrt, env)

@@ -394,9 +394,10 @@ class Work:
     a template's instances: aliases that double at each level, sums inside sums, or many
     slow constructors (Max of many arguments) cannot build a formula for minutes."""
 
-    def __init__(self, limit: int = MAX_CHECK_WORK):
-        self.limit, self.left = limit, limit
-        self.deadline = limits.deadline(limits.BUILD)
+    def __init__(self, limit: int = MAX_CHECK_WORK, seconds: float | None = None):
+        seconds = limits.BUILD if seconds is None else seconds
+        self.limit, self.left, self.seconds = limit, limit, seconds
+        self.deadline = limits.deadline(seconds)
 
     def spend(self, nodes: int) -> None:
         self.left -= nodes
@@ -404,7 +405,7 @@ class Work:
             raise ClaimError(f"the claim is too large once its aliases and sums are written "
                              f"out for every instance (more than {self.limit:,} terms)")
         if limits.passed(self.deadline):
-            raise ClaimError(f"building the claim took more than {limits.BUILD:g} CPU "
+            raise ClaimError(f"building the claim took more than {self.seconds:g} CPU "
                              f"seconds")
 
 

@@ -18,12 +18,19 @@ SCREEN = 20.0  # CPU seconds per claim past the proof's budget (numbers, hints) 
 # worker judging it is killed (isolation.py)
 FILE = 300.0  # CPU seconds for all the claims of one file; later claims are undecided
 BUILD = 10.0  # CPU seconds to build the formulas of one check (all its instances), before
-# any judging: SymPy's constructors (Max, Abs, ...) can be slow on what a student writes
+# any judging: SymPy's constructors (Max, Abs, ...) can be slow on what a student writes;
+BUILD_EACH = 0.001  # and this much more per quantity of the network: a template over the
+# 25,088 first-layer weights of 784-32-10 takes 4.5 s to build
 AGAIN = 0.05  # CPU seconds before the timer fires again, if its exception was swallowed
 
 
 class OutOfTime(Exception):
     """The budget ran out in the middle of a SymPy call."""
+
+
+def build_limit(quantities: int) -> float:
+    """CPU seconds to build one check's formulas, in a network of so many quantities."""
+    return BUILD + BUILD_EACH * quantities
 
 
 def claim_limit(budget: float) -> float:
