@@ -53,8 +53,10 @@ def gives_away(term: tuple, claim) -> bool:
     what is left of the claim, then the hint would hand over the rest. (The claim, not the
     truth, is the measure: a hint may name the truth's pieces in the basis of inputs and
     weights, where the truth itself is delta_o1*out_h1.)"""
-    from sympy import Tuple
+    from sympy import Basic, Tuple
 
+    if not isinstance(claim, Basic):  # a whole matrix, not the entry the hint is of: it
+        return True  # cannot be measured here, so the hint is not shown
     named = term[1].args if isinstance(term[1], Tuple) else (term[1],)
     mistaken = [e for e in named if claim.has(e)]
     new = [e for e in named if not claim.has(e)]
