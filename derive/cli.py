@@ -116,7 +116,7 @@ def grad(spec, wrt, fmt, document, expanded, lr, at):
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--wrt", required=True, help="The weight, bias, input, net or out.")
-@click.option("--format", "fmt", type=click.Choice(["text", "latex", "markdown"]),
+@click.option("--format", "fmt", type=click.Choice(["text", "latex", "markdown", "json"]),
               default="text", help="latex: a standalone document.")
 @click.option("--at", multiple=True, callback=_assignment, metavar="NAME=NUMBER",
               help="Override a value of the spec (repeatable).")
@@ -126,6 +126,11 @@ def explain(spec, wrt, fmt, at):
     from . import api, explain
 
     derivation = api.explain(api.load(spec), wrt, at)
+    if fmt == "json":
+        from . import report
+
+        click.echo(report.explain_json(derivation))
+        return
     click.echo({"text": explain.text, "markdown": explain.markdown,
                 "latex": explain.latex}[fmt](derivation), nl=False)
 

@@ -237,6 +237,20 @@ def markdown(d: Derivation) -> str:
     return "\n".join(lines)
 
 
+def to_json(d: Derivation) -> dict:
+    """The same steps for programs: each partial, its chain (a sum of products of
+    partials), its compact form in derive's syntax and LaTeX, its number, the chain's
+    numbers, and the forward pass's values."""
+    def name(p: Partial) -> dict:
+        return {"of": p.of, "wrt": p.wrt}
+
+    return {"wrt": d.wrt, "values": d.values, "steps": [
+        {"partial": name(eq.partial), "chain": [[name(p) for p in term] for term in eq.chain],
+         "expr": to_text(eq.compact), "latex": to_latex(eq.compact), "value": eq.value,
+         "factors": eq.factors, "depth": eq.depth, "note": eq.note}
+        for eq in d.equations]}
+
+
 def _latex_forms(eq: Equation) -> list[str]:
     """The right-hand sides of one step: the chain, the compact form, the numbers."""
     parts = ([_chain_text(eq, latex=True)] if eq.chain else []) + [to_latex(eq.compact)]

@@ -167,6 +167,12 @@ def grad_json(result: Gradients) -> str:
     return _json({"loss": loss, "gradients": gradients})
 
 
+def explain_json(derivation) -> str:
+    from .explain import to_json
+
+    return _json(to_json(derivation))
+
+
 def _json(data) -> str:
     """JSON that every parser reads: no Infinity or NaN (a float past the range is said as
     a string), every character past ASCII escaped."""

@@ -6,6 +6,7 @@ number of dE_total/dw5 and dE_total/dw1 on the 2-2-2 network of specs/mazur.yaml
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -145,3 +146,14 @@ def test_a_failing_claim_points_to_the_worked_derivation_where_the_truth_may_be_
     hidden = api.load(MAZUR, level="counterexample")
     [result] = api.check_one(hidden, "w1", "delta_h1*i2", isolated=False)
     assert not any("derive explain" in line for line in result.explain())
+
+
+def test_explain_json_holds_the_steps_and_their_numbers():
+    result = CliRunner().invoke(main, ["explain", MAZUR, "--wrt", "w5", "--format", "json"])
+    data = json.loads(result.output)
+    first = data["steps"][0]
+    assert data["wrt"] == "w5" and first["partial"] == {"of": "E_total", "wrt": "w5"}
+    assert first["chain"] == [[{"of": "E_total", "wrt": "net_o1"}, {"of": "net_o1", "wrt": "w5"}]]
+    assert first["expr"] == "delta_o1*out_h1" and f"{first['value']:.9f}" == "0.082167041"
+    assert [f"{x:.9f}" for x in first["factors"][0]] == ["0.138498562", "0.593269992"]
+    assert data["values"]["out_h1"] == pytest.approx(0.593269992, abs=1e-9)
