@@ -165,6 +165,15 @@ class Result:
         return to_text(self.claim.truth) if feedback.allows(self.feedback, "truth") else None
 
     @property
+    def said(self) -> str:
+        """The verdict in words, as a report's verdict column gives it."""
+        v = self.verdict
+        words = v.verdict + (f" ({v.shown_by})" if v.shown_by else "")
+        if self.claim.expect != "correct":
+            words += " (expected)" if self.ok else f" (expected {self.claim.expect})"
+        return words
+
+    @property
     def title(self) -> str:
         """What was claimed, in words: d(E_total, w1) [j=1] step 2."""
         c = self.claim

@@ -164,9 +164,9 @@ def _each(network: Network, make):
             continue
         total += sum(getattr(c, "entry", None) in (None, (1, 1)) for c in made)  # a matrix
         # check counts once: its entries are judged together, at the cost of a template
-        if total > _cap(network, MAX_FILE_CLAIMS):
+        if total > (cap := _cap(network, MAX_FILE_CLAIMS)):
             raise ClaimError(f"the checks of this file make too many claims (more than "
-                             f"{_cap(network, MAX_FILE_CLAIMS):,})",
+                             f"{cap:,})",
                              file=check.file or network.spec.file, line=check.line)
         yield check, made, None
 
@@ -259,9 +259,8 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
             continue
         ranges = [_range_of(var, [of_node, wrt_node], own, layers) for var in others]
         count += sp.prod([len(r) for r in ranges])
-        if count > _cap(network, MAX_INSTANCES):
-            raise ClaimError(f"the template has too many instances (more than "
-                             f"{_cap(network, MAX_INSTANCES):,})")
+        if count > (cap := _cap(network, MAX_INSTANCES)):
+            raise ClaimError(f"the template has too many instances (more than {cap:,})")
         for values in itertools.product(*ranges):
             env = {**layers, **dict(zip(others, values))}
             wrt = _resolved(wrt_node, own, env)

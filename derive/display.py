@@ -117,16 +117,20 @@ def gradients_html(result) -> str:
     return table(header, rows, loss)
 
 
-def gradient_latex(g) -> str:
+def _equation(g, equals: str = "=") -> str:
+    """dE_total/d(wrt) = its formula [= its number]."""
     value = f" = {number(g.value)}" if g.value is not None else ""
-    return f"${partial_latex('E_total', g.wrt)} = {to_latex(g.expr)}{value}$"
+    return f"{partial_latex('E_total', g.wrt)} {equals} {to_latex(g.expr)}{value}"
+
+
+def gradient_latex(g) -> str:
+    return f"${_equation(g)}$"
 
 
 def gradients_latex(result) -> str:
     """One aligned block in display math (Jupyter's MathJax and nbconvert's LaTeX both
     take $$\\begin{aligned}...$$; a bare align* is not math mode)."""
-    rows = [f"{partial_latex('E_total', g.wrt)} &= {to_latex(g.expr)}"
-            + (f" = {number(g.value)}" if g.value is not None else "") for g in result.items]
+    rows = [_equation(g, "&=") for g in result.items]
     if result.loss is not None:
         rows.insert(0, f"{latex_name('E_total')} &= {number(result.loss)}")
     return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"

@@ -109,12 +109,9 @@ class Values(dict):
         if self.swept:
             return
         self.swept = True
-        shift, least = self.shift, self.prec + 8
-        made = {sym: (v.numerator << shift) // v.denominator for sym, v in self.pending.items()
-                if sym not in self.fixed and type(v) is Fraction}
-        self.fixed.update(made)
-        self.fixed.update({sym: None for sym, f in made.items()  # tiny, not zero
-                           if f.bit_length() < least and self.pending[sym]})
+        fractions = {sym: v for sym, v in self.pending.items()
+                     if sym not in self.fixed and type(v) is Fraction}
+        self.fixed.update(Leaves.of(fractions).fixed(self.shift, self.prec))
 
     def as_fixed(self, sym) -> int | None:
         """The operand `sym` (a symbol, or a fixed weight's number) times 2**shift."""

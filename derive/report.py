@@ -206,14 +206,11 @@ def check_text(results: list[Result], console: Console, quiet: bool = False) -> 
         for run in _runs(mine):
             result, v = run[0], run[0].verdict
             color = "green" if result.ok else "red"
-            verdict = v.verdict + (f" ({v.shown_by})" if v.shown_by else "")
-            if result.claim.expect != "correct":
-                verdict += " (expected)" if result.ok else " (expected incorrect)"
             title = result.title + (f" and {len(run) - 1} more like it" if len(run) > 1
                                     else "")
             table.add_row(str(result.claim.line or ""), escape(title),
                           escape(echo(result.claim.text, 40)),
-                          f"[{color}]{verdict}[/{color}]", escape(v.hint or ""))
+                          f"[{color}]{escape(result.said)}[/{color}]", escape(v.hint or ""))
         console.print(table)
     for group in _alike(r for r in results if not r.ok):
         first = group[0]

@@ -223,10 +223,7 @@ def checks_markdown(results) -> str:
                    "| line | checks | claim | verdict | hint |\n|---:|---|---|---|---|")
         for r in mine:
             v = r.verdict
-            verdict = ("✓ " if r.ok else "✗ ") + v.verdict + \
-                (f" ({v.shown_by})" if v.shown_by else "")
-            if r.claim.expect != "correct":
-                verdict += " (expected)" if r.ok else f" (expected {r.claim.expect})"
+            verdict = ("✓ " if r.ok else "✗ ") + r.said
             claim = f"`{_cell(r.claim.text)}`" if r.claim.claim is not None else "(no answer)"
             out[-1] += (f"\n| {r.claim.line or ''} | {_cell(r.title)} | {claim} | {verdict} "
                         f"| {_cell(v.hint or '')} |")
