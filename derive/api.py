@@ -356,21 +356,28 @@ def _swapped(network: Network, results: list[Result], budget: float, one) -> Non
     for wrong in groups.values():
         names = list(wrong[0].claim.index)
         for a, b in itertools.combinations(names, 2):
-            try:
-                flipped = [claims.Claim(
-                    r.claim.file, r.claim.line, r.claim.of, r.claim.wrt,
-                    r.claim.rebuild({**r.claim.index, a: r.claim.index[b],
-                                     b: r.claim.index[a]}),
-                    r.claim.truth, r.claim.text, r.claim.index, assume=r.claim.assume,
-                    template=(*r.claim.template, "swapped", a, b)) for r in wrong]
+            try:  # the first alone, then (if the exchange mends it) every one
+                if _exchanged(network, wrong[:1], a, b, budget, one) and \
+                        _exchanged(network, wrong, a, b, budget, one):
+                    for r in wrong:
+                        note = f"{a} and {b} are swapped"
+                        r.judged.hint = f"{note} ({r.judged.hint})" if r.judged.hint \
+                            else note
+                    break
             except DeriveError:  # an index out of its range once exchanged
                 continue
-            found = templates.judge(network, flipped, budget, one)
-            if all(v.shown_by == "symbolic" for v in found):
-                for r in wrong:
-                    note = f"{a} and {b} are swapped"
-                    r.judged.hint = f"{note} ({r.judged.hint})" if r.judged.hint else note
-                break
+
+
+def _exchanged(network: Network, wrong: list[Result], a: str, b: str, budget: float,
+               one) -> bool:
+    """Is each wrong claim proved right with its index values a and b exchanged?"""
+    flipped = [claims.Claim(
+        r.claim.file, r.claim.line, r.claim.of, r.claim.wrt,
+        r.claim.rebuild({**r.claim.index, a: r.claim.index[b], b: r.claim.index[a]}),
+        r.claim.truth, r.claim.text, r.claim.index, assume=r.claim.assume,
+        template=(*r.claim.template, "swapped", a, b)) for r in wrong]
+    return all(v.shown_by == "symbolic" for v in templates.judge(network, flipped, budget,
+                                                                   one))
 
 
 def _transposed(network: Network, results: list[Result], budget: float, one) -> None:

@@ -174,7 +174,9 @@ def check(specs, fmt, wrt, of, claim, latex, assume, budget, feedback, network, 
             click.echo(report.github_error(exc))
         raise
     if fmt == "json":
-        click.echo(report.check_json(results))
+        for chunk in report.check_json_chunks(results):
+            click.echo(chunk, nl=False)
+        click.echo()
     elif fmt == "latex":
         click.echo(typeset.checks(results))
     elif fmt == "markdown":

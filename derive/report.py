@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 
 from rich.console import Console
 from rich.markup import escape
@@ -182,8 +183,9 @@ def _json(data) -> str:
 def _finite(data):
     if isinstance(data, float) and not math.isfinite(data):
         return str(data)
-    if isinstance(data, dict):
-        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, Mapping):  # (a point's values inline: it may have thousands)
+        return {k: v if type(v) is str or (type(v) is float and v - v == 0) else _finite(v)
+                for k, v in data.items()}
     if isinstance(data, list | tuple):
         return [_finite(v) for v in data]
     return data
@@ -257,8 +259,28 @@ def _details(result: Result, console: Console) -> None:
 
 
 def check_json(results: list[Result]) -> str:
-    return _json({"ok": all(r.ok for r in results),
-                  "checks": [r.to_json() for r in results]})
+    return "".join(check_json_chunks(results))
+
+
+def check_json_chunks(results: list[Result]):
+    """check_json's text, a check at a time: a wrong template over a large network has a
+    point of thousands of values in each of its thousands of entries, more than fits in
+    memory at once. A point is written on one line (by the C encoder: the indenting one
+    runs at a few MB a second)."""
+    yield f'{{\n  "ok": {json.dumps(all(r.ok for r in results))},\n  "checks": ['
+    for k, result in enumerate(results):
+        entry = _finite(result.to_json())
+        point = (entry.get("counterexample") or {}).get("point")
+        if point is not None:
+            entry["counterexample"]["point"] = POINT
+        text = json.dumps(entry, indent=2, allow_nan=False).replace("\n", "\n    ")
+        if point is not None:
+            text = text.replace(json.dumps(POINT), json.dumps(point, allow_nan=False), 1)
+        yield ("," if k else "") + "\n    " + text
+    yield "\n  ]\n}" if results else "]\n}"
+
+
+POINT = "\0point"  # a placeholder no name or number is written as
 
 
 def check_github(results: list[Result]) -> str:

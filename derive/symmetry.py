@@ -34,6 +34,7 @@ class Symmetry:
         self.sizes = [len(network.spec.inputs)] + [lay.units for lay in network.spec.layers]
         self.positions: dict[sp.Symbol, Position] = {}
         self._symmetric: dict[int, bool] = {}
+        self._by_unit: dict | None = None
         if len(network.suffixes) > 1:  # several examples: no relabelling is trusted yet,
             self._symmetric = dict.fromkeys(range(len(self.sizes)), False)  # each judged
             return                                                           # on its own
@@ -138,6 +139,9 @@ class Symmetry:
     def mapping(self, symbols, perms: Permutations) -> dict[sp.Symbol, sp.Symbol]:
         """Where the relabelling sends each of `symbols` that it moves (valid once
         `relabelling` or `renumbering` made the permutations)."""
+        if len(symbols) > MANY:
+            moved = self._moved_symbols(perms)
+            return {s: moved[s] for s in symbols if s in moved}
         images = {}
         for sym in symbols:
             position = self.positions.get(sym)
@@ -146,6 +150,27 @@ class Symmetry:
                 if image != sym:
                     images[sym] = image
         return images
+
+
+    def _moved_symbols(self, perms: Permutations) -> dict[sp.Symbol, sp.Symbol]:
+        """Every symbol the relabelling moves, found from the units it moves: a
+        counterexample's point names every leaf, and a few hundred of them move."""
+        if self._by_unit is None:
+            self._by_unit = defaultdict(list)
+            for sym, position in self.positions.items():
+                for unit in set(position[1]):
+                    self._by_unit[unit].append((sym, position))
+        images = {}
+        for layer, perm in perms.items():
+            for unit in perm:
+                for sym, position in self._by_unit.get((layer, unit), ()):
+                    image = self.at[_moved(position, perms)]
+                    if image != sym:
+                        images[sym] = image
+        return images
+
+
+MANY = 64  # symbols past which the moved units are walked, not the symbols
 
 
 def _sends_sum(a: tuple, b: tuple, mapping: dict) -> bool:

@@ -16,6 +16,7 @@ an `incorrect` always on a counterexample confirmed at two pairs of precisions.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import mpmath
@@ -46,11 +47,7 @@ class Verdict:
             term = (term[0], term[1].xreplace(rename(term[1].free_symbols)))
             hint = hints.worded(term)
         if example is not None:
-            used = [*example["point"], *example.get("values", {})]
-            names = {s.name: t.name for s, t in
-                     rename([network[name].symbol for name in used]).items()}
-            example = {**example, **{key: _in_order(network, {names.get(k, k): x for k, x in
-                                                              example[key].items()})
+            example = {**example, **{key: Renamed(network, example[key], rename)
                                      for key in ("point", "values") if key in example}}
         return Verdict(self.verdict, self.shown_by, hint, example, term)
 
@@ -116,7 +113,36 @@ def _counterexample(network: Network, sample: Sample, shown: set[str], used: set
 
 def _in_order(network: Network, found: dict) -> dict:
     """In the network's order of quantities (inputs to deltas), as `show` lists them."""
-    return {name: found[name] for name in network.quantities if name in found}
+    if "order" not in network.cache:
+        network.cache["order"] = {name: k for k, name in enumerate(network.quantities)}
+    return dict(sorted(found.items(), key=lambda item: network.cache["order"][item[0]]))
+
+
+class Renamed(Mapping):
+    """A counterexample's point for another instance of a template, renamed when read: a
+    wrong template over 25,088 weights would otherwise rename (and keep) a point of 25,800
+    values for each instance, of which a report shows the first."""
+
+    def __init__(self, network: Network, found: Mapping, rename):
+        self._network, self._found, self._rename = network, found, rename
+
+    def _renamed(self) -> dict:
+        network, found = self._network, self._found
+        names = {s.name: t.name for s, t in
+                 self._rename([network[name].symbol for name in found]).items()}
+        return _in_order(network, {names.get(k, k): x for k, x in found.items()})
+
+    def __getitem__(self, name):
+        return self._renamed()[name]
+
+    def __iter__(self):
+        return iter(self._renamed())
+
+    def items(self):
+        return self._renamed().items()
+
+    def __len__(self) -> int:
+        return len(self._found)  # a renaming is one to one
 
 
 def _plain(x) -> float | str:

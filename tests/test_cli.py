@@ -147,6 +147,25 @@ def test_check_json_entries_follow_the_contract():
     assert [c["wrt"] for c in template] == ["w5", "w6", "w7", "w8"]
 
 
+def test_check_json_is_written_a_check_at_a_time_as_one_document():
+    """Streamed (a wrong template's thousands of points need not fit in memory at once),
+    the document is the one its entries make, the relabelled points of a wrong template
+    over 64 weights (judged together) included."""
+    from derive import api, report
+
+    wrong = api.check({"inputs": 8, "loss": "sse", "layers": [
+        {"name": "h", "units": 8, "activation": "sigmoid"},
+        {"name": "o", "units": 2, "activation": "sigmoid"}], "checks": [
+        {"wrt": "w_h[j, k]", "claim": "3*delta_h[j]*i[k]"}]}, isolated=False)
+    assert len(wrong) == 64 and {r.verdict.verdict for r in wrong} == {"incorrect"}
+    for items in (wrong, api.check(MAZUR, isolated=False), []):
+        text = report.check_json(items)
+        assert json.loads(text) == {"ok": all(r.ok for r in items),
+                                    "checks": [report._finite(r.to_json()) for r in items]}
+    point = json.loads(report.check_json(wrong))["checks"][9]["counterexample"]["point"]
+    assert list(point)[:9] == [f"i{k}" for k in range(1, 9)] + ["w_h1_i1"]  # as show lists
+
+
 def test_check_one_claim_that_is_wrong_exits_1_with_a_counterexample():
     result = run("check", MAZUR, "--wrt", "w5", "--claim", "2*delta_o1*out_h1",
                  "--format", "json")

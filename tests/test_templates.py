@@ -143,6 +143,20 @@ def test_a_custom_loss_that_weighs_one_output_apart_breaks_the_symmetry():
     assert table.symmetric(1) and not table.symmetric(2)
 
 
+def test_a_long_list_of_symbols_is_renamed_as_each_symbol_would_be():
+    """Past MANY symbols (a counterexample's point), the moved units are walked instead."""
+    network = network_of(inputs=40, hidden=5, outputs=3)
+    table = symmetry.of(network)
+    symbols = [q.symbol for q in network.quantities.values()]
+    _, perms = table.relabelling([network["w_h3_i7"].symbol])
+    assert len(symbols) > symmetry.MANY
+    each = {}
+    for k in range(0, len(symbols), symmetry.MANY):
+        each.update(table.mapping(symbols[k:k + symmetry.MANY], perms))
+    assert table.mapping(symbols, perms) == each
+    assert each[network["w_h1_i1"].symbol] == network["w_h3_i7"].symbol
+
+
 def test_sends_compares_images_up_to_order():
     x, y, z = sp.symbols("x y z")
     assert symmetry.sends(x * (1 - y) + z, y * (1 - x) + z, {x: y, y: x})
