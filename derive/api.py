@@ -148,12 +148,13 @@ class Result:
 
     @property
     def verdict(self) -> verdicts.Verdict:
-        if self.claim.claim is None:  # "no answer given" says nothing of the truth
+        if not self.claim.answered:  # "no answer given" says nothing of the truth
             return self.judged
         claim, grid, wrong = self.claim, self.claim.grid, self.judged.wrong
         if grid is not None and wrong:  # a matrix's hint is its first wrong entry's
             claim = grid.entries.get(tuple(wrong[0]), claim)
-        return feedback.shown(self.judged, self.feedback, claim.claim)
+        return feedback.shown(self.judged, self.feedback,  # (the claim weighs a hint's
+                              claim.claim if self.judged.term is not None else None)  # term)
 
     @property
     def ok(self) -> bool:
@@ -189,7 +190,7 @@ class Result:
         c, v = self.claim, self.verdict
         where = f"{c.file}:{c.line}" if c.line else c.file
         lines = [f"{where}: {self.title} is {v.verdict}, expected {c.expect}"]
-        if c.claim is not None:
+        if c.answered:
             lines.append(f"  claim: {echo(c.text, 200)}")
         if self.truth_text is not None:
             lines.append(f"  truth: {echo(self.truth_text, 200)}")
@@ -261,7 +262,7 @@ def check_claims(network: Network, items: list[claims.Claim],
     """Judge claims of one network. `isolated`: each in a worker process that is killed at
     the claim's limit of CPU time and memory (isolation.py; `judge` may be a worker kept
     for several calls); False judges them here, with only the proof's budget as a limit."""
-    answered = [c for c in items if c.claim is not None and _judged(c)]
+    answered = [c for c in items if c.answered and _judged(c)]
     if judge is not None:
         context = contextlib.nullcontext(judge)
     else:
@@ -288,7 +289,7 @@ def _results(items: list[claims.Claim], judged: dict, level: str) -> list[Result
     """A result per claim, and one per matrix check for all its entries (SPEC §6)."""
     results, grids = [], {}
     for c in items:
-        if c.claim is None:
+        if not c.answered:
             results.append(Result(c, verdicts.unanswered(), level))
         elif c.grid is None:
             results.append(Result(c, judged[id(c)], level))

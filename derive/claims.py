@@ -48,6 +48,42 @@ class Claim:
     # with other index values (a template's hint: are two indices swapped?)
     mistakes: tuple = ()  # (the teacher's wrong answer, its feedback), in this instance
     hinted: bool = True  # a matrix check's entries are judged without hints at first
+    orbit: tuple | None = None  # (the index values of the first instance, the
+    # permutations from it to this one): this claim is that one's, relabelled
+    # (equivariance.py), and so is its truth
+
+    @property
+    def answered(self) -> bool:
+        return self.claim is not None
+
+
+class Later(Claim):
+    """A template's instance whose claim and truth are built when first read: they are the
+    first instance's relabelled (`orbit`), so judging needs neither, and a report reads
+    them for the instances it shows. `make`: (claim builder, truth builder)."""
+
+    def __init__(self, *args, make: tuple | None = None, **fields):
+        super().__init__(*args, **fields)
+        if make is not None:
+            self.__dict__["_pending"] = dict(zip(("claim", "truth"), make))
+
+    def _get(self, name: str):
+        pending = self.__dict__.get("_pending")
+        if pending and name in pending:
+            self.__dict__["_" + name] = pending.pop(name)()
+        return self.__dict__["_" + name]
+
+    def _set(self, name: str, value) -> None:
+        self.__dict__["_" + name] = value
+        self.__dict__.get("_pending", {}).pop(name, None)
+
+    claim = property(lambda self: self._get("claim"), lambda self, v: self._set("claim", v))
+    truth = property(lambda self: self._get("truth"), lambda self, v: self._set("truth", v))
+
+    @property
+    def answered(self) -> bool:
+        pending = self.__dict__.get("_pending")
+        return bool(pending and "claim" in pending) or self.claim is not None
 
 
 class Names(Vocabulary):
@@ -338,30 +374,76 @@ def _expand(network: Network, check: Check):
     names.template_layer = _template_layer(check)
     sums: dict = {}
     work = expr.Work(seconds=limits.build_limit(len(network.quantities)))
-    for env, of, wrt in _instances(network, check, [body for _, body in bodies]):
-        truth = matrices.derivative(of, wrt, partial(calculus.derivative, network))
+    found = list(_instances(network, check, [body for _, body in bodies]))
+    plan = _layout(network, check, names, [body for _, body in bodies], found) \
+        if bodies and not mistakes else None
+    for env, of, wrt in found:
+        orbit = plan.orbit(env) if plan is not None else None
+        if orbit is not None and orbit[1]:  # another's image: built when read, if ever
+            truth = partial(matrices.derivative, of, wrt,
+                            partial(calculus.derivative, network))
+        else:
+            truth = matrices.derivative(of, wrt, partial(calculus.derivative, network))
         shown_of, shown_wrt = _written(of, check.of, env), _written(wrt, check.wrt, env)
         if not bodies:  # an exercise without an answer: judged as undecided
             yield Claim(file, check.line, shown_of, shown_wrt, None, _shown(truth), "", env,
                         expect=check.expect, exercise=check.exercise)
         for number, (formula, body) in enumerate(bodies, start=1):
-            names.usage = usage.of(network, check, of, wrt, last=number == len(bodies))
+            last = number == len(bodies)
+            step = number if check.steps else None
+            fields = dict(file=file, line=formula.line, of=shown_of, wrt=shown_wrt,
+                          text=formula.text, index=env, step=step, expect=check.expect,
+                          assume=check.assume, exercise=check.exercise,
+                          template=(id(check), formula.line, step) if env else None,
+                          rebuild=partial(_rebuilt, network, body) if len(env) > 1 else None)
+            if callable(truth):
+                yield Later(claim=None, truth=None, orbit=orbit, **fields, make=(
+                    partial(_deferred, network, check, formula, body, env, of, wrt, last,
+                            sums), truth))
+                continue
+            names.usage = usage.of(network, check, of, wrt, last=last)
             claim = _located(formula,
                              lambda f: expr.evaluate(body, names, env, sums,  # noqa: B023
                                                      work))
-            step = number if check.steps else None
-            made = Claim(file, formula.line, shown_of, shown_wrt, claim, truth,
-                         formula.text, env, step, check.expect, check.assume, check.exercise,
-                         (id(check), formula.line, step) if env else None,
-                         rebuild=partial(_rebuilt, network, body) if len(env) > 1 else None,
-                         mistakes=tuple(
-                             (_teachers(m, lambda f: _rebuilt(network, node, env)),  # noqa: B023
-                              m.feedback) for m, node in mistakes)
-                         if number == len(bodies) else ())
+            made = Claim(claim=claim, truth=truth, orbit=orbit, mistakes=tuple(
+                (_teachers(m, lambda f: _rebuilt(network, node, env)),  # noqa: B023
+                 m.feedback) for m, node in mistakes) if last else (), **fields)
             if matrices.is_matrix(claim) or matrices.is_matrix(truth):
                 yield from _entries(made, of, wrt)
             else:
                 yield made
+
+
+def _layout(network: Network, check: Check, names: Names, bodies: list, found: list):
+    """The template's layout (equivariance.py) when its instances are the relabelled
+    images of its first ones, or None: each is then built and compared."""
+    from . import equivariance, symmetry
+
+    if len(found) < 2 or not found[0][0]:
+        return None
+    variables = list(found[0][0])
+    ranges = {v: sorted({env[v] for env, _, _ in found}) for v in variables}
+    names.usage = None
+    plan = equivariance.layout(symmetry.of(network), names, _name_node(check.of, "of"),
+                               _name_node(check.wrt, "wrt"), bodies, ranges)
+    if plan is None or set(plan.variables) != set(variables):
+        return None
+    env, of, wrt = found[0]  # the rules of use, where they list names, must not tell
+    rules = [usage.of(network, check, of, wrt, last=k == len(bodies)) # the instances apart
+             for k in range(1, len(bodies) + 1)]
+    if any(r is not None and r.names is not None for r in rules):
+        return None
+    return plan
+
+
+def _deferred(network: Network, check: Check, formula: Formula, body: expr.Node, env: dict,
+              of, wrt, last: bool, sums: dict):
+    """An instance's claim built when it is first read, as `_expand` would have built it."""
+    names = Names(network)
+    names.template_layer = _template_layer(check)
+    names.usage = usage.of(network, check, of, wrt, last=last)
+    work = expr.Work(seconds=limits.build_limit(len(network.quantities)))
+    return _located(formula, lambda f: expr.evaluate(body, names, env, sums, work))
 
 
 def _teachers(mistake, action):

@@ -40,7 +40,7 @@ def results_html(results) -> str:
     for r in results:
         c, v = r.claim, r.verdict
         where = f"{c.file}:{c.line}" if c.line else c.file
-        claim = code(c.text) if c.claim is not None else "<i>no answer</i>"
+        claim = code(c.text) if c.answered else "<i>no answer</i>"
         rows.append([html.escape(where), html.escape(r.title), claim, verdict(r),
                      html.escape(v.hint or "")])
     ok = sum(r.ok for r in results)

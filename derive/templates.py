@@ -12,6 +12,7 @@ orbit's first, whose numbers disagree, or whose first was shown correct only by 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from functools import partial
 
@@ -21,6 +22,7 @@ from .network import Network
 from .verdicts import Verdict
 
 AGREE = 1e-9  # relative, in float64: closer than this is no reason to look again
+SAMPLED: dict = {}  # the mapping of a layout's members that a sample stood for (by identity)
 TOGETHER = 64  # smaller templates are judged one by one: checking the symmetry and
 # loading NumPy would cost more than it saves
 
@@ -60,7 +62,7 @@ class _Template:
         result: list[Verdict | None] = [None] * len(group)
         for index, claim in enumerate(group):
             try:
-                found = self._first(claim)
+                found = self._first(claim) if claim.orbit is None else self._laid_out(claim)
             except RecursionError:  # too deep to compare here: judged on its own, in full
                 found = None
             if found is None:
@@ -70,6 +72,8 @@ class _Template:
         for first, members in orbits.items():
             verdict = result[first] = self.alone(group[first], budget)
             again = budget
+            if verdict.shown_by == "symbolic" or verdict.verdict == "incorrect":
+                members = self._compared(first, members, verdict.shown_by == "symbolic")
             if verdict.shown_by == "symbolic":  # a proof carries over exactly
                 apart = self._disagreeing(first, members)
             elif verdict.verdict == "incorrect":  # and so does a confirmed counterexample
@@ -80,9 +84,61 @@ class _Template:
             for position, (index, _, perms) in enumerate(members):
                 if index != first:
                     result[index] = self.alone(group[index], again) \
-                        if position in apart else \
+                        if position in apart or perms is None else \
                         verdict.relabelled(network, partial(self.table.mapping, perms=perms))
         return result
+
+    def _laid_out(self, claim: Claim) -> tuple[int, None, dict] | None:
+        """The first instance and the permutations to `claim`, as its template's layout
+        gave them: no mapping is made and nothing compared (see `_compared`)."""
+        first = self.indexed.get(claim.orbit[0])
+        return None if first is None else (first, None, claim.orbit[1])
+
+    def _compared(self, first: int, members: list[tuple], proved: bool) -> list[tuple]:
+        """The members, with those a layout placed (no mapping) checked on a sample: each
+        sampled instance is built and must be, at a screening point, the first's image
+        (and, where the first was proved, agree with its truth there). The layout proved
+        them images; the sample guards that proof. Should one fail, every laid-out member
+        is compared as the others are, and (perms None) one that is no image of the
+        first is judged on its own."""
+        laid = [k for k, (_, mapping, _) in enumerate(members) if mapping is None]
+        if not laid or self._images_at_a_point(first, [members[k] for k in _sample(laid)],
+                                               proved):
+            return [(index, SAMPLED if mapping is None else mapping, perms)
+                    for index, mapping, perms in members]
+        compared = []
+        for index, mapping, perms in members:
+            if mapping is None:
+                image = self._image(first, self.group[index], perms)
+                mapping, perms = (image[1], perms) if image is not None else ({}, None)
+            compared.append((index, mapping, perms))
+        return compared
+
+    def _images_at_a_point(self, first: int, sample: list[tuple], proved: bool) -> bool:
+        rep, symbols = self.group[first], self._symbols(first)
+        values = _floats(self.network, rep.assume, 0)
+        if values is None:
+            return True  # no screening point: the layout's proof stands alone
+        for index, _, perms in sample:
+            member = self.group[index]
+            mapping = self.table.mapping(symbols, perms)
+            try:
+                ours = {s: values[s] for s in self._symbols(index)}
+                image = {s: values[mapping.get(s, s)] for s in symbols}
+                claim, truth = (numeric.evaluate_arrays(getattr(member, side), ours)
+                                for side in ("claim", "truth"))
+                pairs = [(claim, numeric.evaluate_arrays(rep.claim, image)),
+                         (truth, numeric.evaluate_arrays(rep.truth, image))]
+                if proved:
+                    pairs.append((claim, truth))
+            except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError):
+                continue  # not evaluated here (as in _disagreeing): the proof stands
+            for a, b in pairs:
+                a, b = complex(a), complex(b)
+                if all(map(math.isfinite, (a.real, a.imag, b.real, b.imag))) and \
+                        abs(a - b) > AGREE * max(1.0, abs(a), abs(b)):
+                    return False
+        return True
 
     def _first(self, claim: Claim) -> tuple[int, dict, dict] | None:
         """The orbit's first instance (its index), and the renaming (of its symbols) and
@@ -129,6 +185,10 @@ class _Template:
 
         rep, symbols = self.group[first], self._symbols(first)
         flagged: set[int] = set()
+        checked = [k for k, (_, mapping, _) in enumerate(members) if mapping is not SAMPLED]
+        if not checked:  # (a layout's members were looked at on a sample in _compared)
+            return flagged
+        members = [members[k] for k in checked]
         for point in range(screen.QUICK_POINTS):
             values = _floats(self.network, rep.assume, point)
             if values is None:
@@ -146,8 +206,14 @@ class _Template:
             with np.errstate(invalid="ignore"):
                 differ = np.isfinite(claim) & np.isfinite(truth) & \
                     (np.abs(claim - truth) > AGREE * scale)
-            flagged.update(int(k) for k in np.flatnonzero(differ))
+            flagged.update(checked[int(k)] for k in np.flatnonzero(differ))
         return flagged
+
+
+def _sample(positions: list[int], size: int = 48) -> list[int]:
+    """Evenly spread positions, the first and the last among them."""
+    step = max(1, len(positions) // size)
+    return sorted({*positions[::step], positions[-1]})
 
 
 def _floats(network: Network, assume: str | None, index: int) -> dict | None:

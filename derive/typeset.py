@@ -224,7 +224,7 @@ def checks_markdown(results) -> str:
         for r in mine:
             v = r.verdict
             verdict = ("✓ " if r.ok else "✗ ") + r.said
-            claim = f"`{_cell(r.claim.text)}`" if r.claim.claim is not None else "(no answer)"
+            claim = f"`{_cell(r.claim.text)}`" if r.claim.answered else "(no answer)"
             out[-1] += (f"\n| {r.claim.line or ''} | {_cell(r.title)} | {claim} | {verdict} "
                         f"| {_cell(v.hint or '')} |")
     return "\n\n".join(out) + "\n"

@@ -1,0 +1,133 @@
+"""A template's layout: read off its formula, it says each instance is its first's image.
+
+The oracle is each instance judged on its own (test_templates.py holds that path against
+the rest of the suite): a layout may change how fast the verdicts come, never which. The
+formulas that are no relabelled image of their first instance must get no layout.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from derive import api, claims, equivariance, symmetry, templates, verdicts
+from derive.spec import Check, Formula
+
+HIDDEN = "Sum(delta_o[m]*w_o[m, j], (m, 1, n_o))*out_h[j]*(1 - out_h[j])*i[k]"
+
+
+def network_of(inputs=3, hidden=3, outputs=2, aliases=None, **extra):
+    return api.load({"inputs": inputs, "loss": "sse", **({"aliases": aliases} if aliases
+                                                          else {}), "layers": [
+        {"name": "h", "units": hidden, "activation": "sigmoid", **extra},
+        {"name": "o", "units": outputs, "activation": "sigmoid"}]})
+
+
+def instances(network, wrt, claim, of="E_total", syntax="sympy", **kwargs):
+    check = Check(wrt=wrt, of=of, claim=Formula(claim, syntax, 1), **kwargs)
+    return claims.claims_of(network, check)
+
+
+def laid_out(items) -> bool:
+    return all(c.orbit is not None for c in items)
+
+
+@pytest.fixture(autouse=True)
+def every_template_together(monkeypatch):
+    monkeypatch.setattr(templates, "TOGETHER", 1)
+
+
+@pytest.mark.parametrize("wrt, of, claim", [
+    ("w_h[j, k]", "E_total", HIDDEN),
+    ("w_h[j, k]", "E_total", "delta_h[j]*i[k]"),
+    ("w_o[j, k]", "E_total", "delta_o[j]*out_h[k]"),
+    ("b_h[j]", "E_total", "Sum(delta_o[m]*w_o[m, j], (m, 1, 2))*d(out_h[j], net_h[j])"),
+    ("net_h[k]", "out_h[j]", "0*out_o1 + d(out_h[j], net_h[k])"),
+    ("w_h[j, k]", "E_total", "delta_h[j]*i[k]*Sum(i[m], (m, 1, 3))/Sum(i[m], (m, 1, 3))"),
+    ("w_h[j, k]", "E_total", "Sum(Sum(w_o[m, q]*out_h[q], (q, 1, n_h))*0 + delta_o[m]*"
+                             "w_o[m, j], (m, 1, n_o))*out_h[j]*(1 - out_h[j])*i[k]"),
+])
+def test_formulas_whose_indices_only_number_units_are_laid_out(wrt, of, claim):
+    network = network_of()
+    items = instances(network, wrt, claim, of=of)
+    assert laid_out(items)
+    judged = templates.judge(network, items)
+    alone = [verdicts.judge(network, c.claim, c.truth) for c in items]
+    assert [(v.verdict, v.shown_by) for v in judged] == [(v.verdict, v.shown_by) for v in alone]
+
+
+@pytest.mark.parametrize("claim, why", [
+    ("delta_h[1]*i[k]", "a constant unit of a renumbered layer"),
+    ("out_h1*0 + delta_h[j]*i[k]", "a renumbered layer's unit by its name"),
+    ("j*delta_h[j]*i[k]", "a template variable as a number"),
+    ("delta_h[j]*i[j]", "one variable numbering two layers"),
+    ("delta_h[j]*i[k] + Sum(out_h[m], (m, 1, 2))*0", "a sum over part of a renumbered layer"),
+    ("delta_h[j]*i[k]*Sum(m*out_h[m], (m, 1, n_h))**0", "a sum's variable as a number"),
+    ("KroneckerDelta(j, 1)*delta_h[j]*i[k]", "a template variable compared"),
+])
+def test_formulas_that_do_more_with_an_index_get_no_layout(claim, why):
+    network = network_of()
+    assert not laid_out(instances(network, "w_h[j, k]", claim)), why
+
+
+def test_an_of_or_wrt_named_in_a_renumbered_layer_gets_no_layout():
+    """d(out_h1, w_h[j, k]) is out_h1*(1 - out_h1)*i[k] for j = 1 and 0 for any other j:
+    relabelled from (1, 1), the first's proof would say otherwise."""
+    network = network_of()
+    items = instances(network, "w_h[j, k]", "out_h[j]*(1 - out_h[j])*i[k]", of="out_h1")
+    assert not laid_out(items)
+    got = [v.verdict for v in templates.judge(network, items)]
+    assert got == ["correct" if c.index["j"] == 1 else "incorrect" for c in items]
+
+
+def test_latex_and_aliases_get_no_layout():
+    network = network_of(aliases={"g": "delta_h1"})
+    assert not laid_out(instances(network, "w_h[j, k]", r"\delta_{hj} i_k", syntax="latex"))
+    assert not laid_out(instances(network, "w_h[j, k]", "g*0 + delta_h[j]*i[k]"))
+    assert laid_out(instances(network, "w_h[j, k]", "delta_h[j]*i[k]"))
+
+
+def test_a_layout_is_refused_where_a_layer_is_not_symmetric():
+    tied = network_of(weights=[["a1", "a1", "a3"], ["a4", "a5", "a6"], ["a7", "a8", "a9"]])
+    assert not laid_out(instances(tied, "w_h[j, k]", "delta_h[j]*i[k]"))
+
+
+def test_a_right_template_builds_no_instance_but_its_first_and_a_sample():
+    network = network_of(inputs=12, hidden=8)
+    items = instances(network, "w_h[j, k]", HIDDEN)
+    verdicts_ = templates.judge(network, items)
+    assert {(v.verdict, v.shown_by) for v in verdicts_} == {("correct", "symbolic")}
+    built = sum("_pending" not in c.__dict__ or not c.__dict__["_pending"] for c in items)
+    assert len(items) == 96 and built <= 50 + 1
+
+
+def test_a_wrong_template_laid_out_is_wrong_everywhere_with_counterexamples_that_hold():
+    from test_templates import assert_counterexample_holds
+
+    network = network_of()
+    items = instances(network, "w_h[j, k]", "2*delta_h[j]*i[k]")
+    assert laid_out(items)
+    for claim, verdict in zip(items, templates.judge(network, items)):
+        assert verdict.verdict == "incorrect"
+        assert_counterexample_holds(network, claim, verdict)
+
+
+def test_the_sample_catches_a_layout_given_where_none_holds(monkeypatch):
+    """Were the reading wrong, the sampled instances would not be the first's images:
+    every instance is then compared as without a layout, and judged alike."""
+    network = network_of()
+    claim = "delta_h[1]*i[k]"  # right for j = 1 only
+    honest = instances(network, "w_h[j, k]", claim)
+    monkeypatch.setattr(equivariance, "layout", lambda table, *args: equivariance.Layout(
+        ("j", "k"), {1: ("j",), 0: ("k",)}))
+    forged = instances(network, "w_h[j, k]", claim)
+    assert laid_out(forged) and not laid_out(honest)
+    got = [(v.verdict, v.shown_by) for v in templates.judge(network, forged)]
+    assert got == [(v.verdict, v.shown_by) for v in templates.judge(network, honest)]
+    assert got.count(("correct", "symbolic")) == 3  # j = 1 and each k
+
+
+def test_orbits_of_two_indices_in_one_layer():
+    layout = equivariance.Layout(("j", "k"), {1: ("j", "k")})
+    assert layout.orbit({"j": 3, "k": 3}) == ((1, 1), {1: {1: 3, 3: 1}})
+    first, perms = layout.orbit({"j": 3, "k": 1})
+    assert first == (1, 2) and symmetry._completed({1: 3, 2: 1}) == perms[1]
