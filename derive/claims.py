@@ -75,7 +75,9 @@ class Later(Claim):
 
     def _set(self, name: str, value) -> None:
         self.__dict__["_" + name] = value
-        self.__dict__.get("_pending", {}).pop(name, None)
+        pending = self.__dict__.get("_pending")
+        if pending:
+            pending.pop(name, None)
 
     claim = property(lambda self: self._get("claim"), lambda self, v: self._set("claim", v))
     truth = property(lambda self: self._get("truth"), lambda self, v: self._set("truth", v))
@@ -297,14 +299,20 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
         count += sp.prod([len(r) for r in ranges])
         if count > (cap := _cap(network, MAX_INSTANCES)):
             raise ClaimError(f"the template has too many instances (more than {cap:,})")
+        fixed = None  # of or wrt without the instance's indices (E_total): read once
         for values in itertools.product(*ranges):
             env = {**layers, **dict(zip(others, values))}
-            wrt = _resolved(wrt_node, own, env)
+            if fixed is None:
+                fixed = {key: _resolved(node, own, layers) for key, node in
+                         (("of", of_node), ("wrt", wrt_node))
+                         if not expr.free_names(node) & set(others)}
+            wrt = fixed["wrt"] if "wrt" in fixed else _resolved(wrt_node, own, env)
             if variables and getattr(wrt, "is_Number", False):
                 continue  # w_o[j, k] at an absent edge or a fixed weight: no parameter
             made += 1
             yield ({v: env[v] for v in variables},
-                   _quantity(_resolved(of_node, own, env), check.of, "of"),
+                   _quantity(fixed["of"] if "of" in fixed else _resolved(of_node, own, env),
+                             check.of, "of"),
                    _quantity(wrt, check.wrt, "wrt"))
     if layered and not count:
         raise ClaimError(f"no layer has every name this check uses, for any value of "

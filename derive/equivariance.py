@@ -46,6 +46,11 @@ class Layout:
         to env: w_h[3, 7] is w_h[1, 1] with h's unit 1 sent to 3, the inputs' 1 to 7."""
         first, perms = dict(env), {}
         for layer, names in self.by_layer.items():
+            if len(names) == 1:  # the common case, and what _completed makes of it
+                x, first[names[0]] = env[names[0]], 1
+                if x != 1:
+                    perms[layer] = {1: x, x: 1}
+                continue
             values = list(dict.fromkeys(env[v] for v in names))
             for v in names:
                 first[v] = values.index(env[v]) + 1

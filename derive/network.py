@@ -310,7 +310,10 @@ def weighted_sum(terms: list[sp.Expr]) -> sp.Expr:
     if len(terms) < 2 or not plain or len(set(terms)) != len(terms):
         return sp.Add(*terms)
     args = list(terms)
-    _addsort(args)
+    if all(_ours(s) for t in args for s in (t.args or (t,))):
+        args.sort(key=_by_names)
+    else:
+        _addsort(args)
     return sp.Add._from_args(args)
 
 
@@ -319,9 +322,25 @@ def product(a: sp.Symbol, b: sp.Symbol) -> sp.Expr:
     general flattening: a tenth of the cost, so the largest network builds in seconds."""
     if a == b:
         return a * b
+    if _ours(a) and _ours(b):
+        return sp.Mul._from_args((a, b) if a.name < b.name else (b, a))
     args = [a, b]
     _mulsort(args)
     return sp.Mul._from_args(tuple(args))
+
+
+def _ours(s: sp.Basic) -> bool:
+    """A symbol made by `symbol`: SymPy orders two of them by their names alone (their
+    class and assumptions are the same), a symbol before a product (class order)."""
+    return type(s) is sp.Symbol and s._assumptions0 == _REAL
+
+
+def _by_names(term: sp.Expr) -> tuple:
+    """The key under which SymPy's Add orders symbols of ours and products of two."""
+    return (0, term.name) if term.is_Symbol else (1, term.args[0].name, term.args[1].name)
+
+
+_REAL = sp.Symbol("x", real=True)._assumptions0
 
 
 def _defined(formula: sp.Expr, where: str, line: int) -> None:

@@ -230,15 +230,15 @@ def check_text(results: list[Result], console: Console, quiet: bool = False) -> 
 def _runs(results: list[Result]) -> list[list[Result]]:
     """Consecutive instances of one template with one verdict make one row."""
     runs: list[list[Result]] = []
+    last = None  # the template and the verdict of the run so far
     for result in results:
-        last = runs[-1][0] if runs else None
-        if last is not None and result.claim.template is not None and \
-                last.claim.template == result.claim.template and \
-                (last.ok, last.verdict.verdict, last.verdict.shown_by) == \
-                (result.ok, result.verdict.verdict, result.verdict.shown_by):
+        v = result.verdict  # (made anew at each reading: once here)
+        key = (result.claim.template, result.ok, v.verdict, v.shown_by)
+        if key[0] is not None and key == last:
             runs[-1].append(result)
         else:
             runs.append([result])
+        last = key
     return runs
 
 

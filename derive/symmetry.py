@@ -35,6 +35,7 @@ class Symmetry:
         self.positions: dict[sp.Symbol, Position] = {}
         self._symmetric: dict[int, bool] = {}
         self._by_unit: dict | None = None
+        self._places: dict | None = None
         if len(network.suffixes) > 1:  # several examples: no relabelling is trusted yet,
             self._symmetric = dict.fromkeys(range(len(self.sizes)), False)  # each judged
             return                                                           # on its own
@@ -102,6 +103,17 @@ class Symmetry:
                 return False
         return True
 
+    def _index(self) -> tuple[dict, dict]:
+        """Each unit's positions, and each symbol's (a shared one sits at several)."""
+        if self._by_unit is None:
+            self._by_unit, self._places = defaultdict(list), defaultdict(list)
+            for position, sym in self.at.items():
+                for unit in set(position[1]):
+                    self._by_unit[unit].append(position)
+                if sym is not None:
+                    self._places[sym].append(position)
+        return self._by_unit, self._places
+
     def relabelling(self, anchors: list[sp.Symbol]) -> tuple[list[sp.Symbol], Permutations] | None:
         """The first-numbered instance like `anchors`, and the permutations from it to them.
 
@@ -155,17 +167,13 @@ class Symmetry:
     def _moved_symbols(self, perms: Permutations) -> dict[sp.Symbol, sp.Symbol]:
         """Every symbol the relabelling moves, found from the units it moves: a
         counterexample's point names every leaf, and a few hundred of them move."""
-        if self._by_unit is None:
-            self._by_unit = defaultdict(list)
-            for sym, position in self.positions.items():
-                for unit in set(position[1]):
-                    self._by_unit[unit].append((sym, position))
+        by_unit, _ = self._index()
         images = {}
         for layer, perm in perms.items():
             for unit in perm:
-                for sym, position in self._by_unit.get((layer, unit), ()):
-                    image = self.at[_moved(position, perms)]
-                    if image != sym:
+                for position in by_unit.get((layer, unit), ()):
+                    sym, image = self.at[position], self.at[_moved(position, perms)]
+                    if sym is not None and image != sym:
                         images[sym] = image
         return images
 
@@ -180,8 +188,9 @@ def _sends_sum(a: tuple, b: tuple, mapping: dict) -> bool:
     (weights, sources, bias), (images, targets, image_bias) = a, b
     if len(weights) != len(images) or mapping.get(bias, bias) != image_bias:
         return False
-    return Counter(zip(map(mapping.get, weights, weights), map(mapping.get, sources, sources))) \
-        == Counter(zip(images, targets))
+    return dict.__eq__(Counter(zip(map(mapping.get, weights, weights),  # (dict's own ==
+                                   map(mapping.get, sources, sources))),  # is C's: both
+                       Counter(zip(images, targets)))  # count only what is there)
 
 
 def sends(a: sp.Basic, b: sp.Basic, mapping: dict) -> bool:

@@ -69,6 +69,8 @@ class _Template:
                 result[index] = self.alone(claim, budget)
             else:
                 orbits[found[0]].append((index, *found[1:]))
+        if any(claim.orbit is not None for claim in group):  # made before a worker forks,
+            _floats(network, group[0].assume, 0)  # the sample's point serves its quick look
         for first, members in orbits.items():
             verdict = result[first] = self.alone(group[first], budget)
             again = budget
@@ -210,7 +212,7 @@ class _Template:
         return flagged
 
 
-def _sample(positions: list[int], size: int = 48) -> list[int]:
+def _sample(positions: list[int], size: int = 32) -> list[int]:
     """Evenly spread positions, the first and the last among them."""
     step = max(1, len(positions) // size)
     return sorted({*positions[::step], positions[-1]})

@@ -28,6 +28,7 @@ class Vocabulary(expr.Scope):
     def __init__(self, network: Network):
         self.network = network
         self._members: dict[tuple, sp.Symbol | None] = {}  # a template asks again and again
+        self._layers: dict[str, tuple] = {}  # a family's prefix and layer, by its name
         self.template_layer: str | None = None  # the layer a check's template indexes
         self.several = network.spec.examples > 1  # training examples (SPEC §8)
         self.example: int | None = None  # the one a name is being read in: out_h1(2)
@@ -245,9 +246,13 @@ class Vocabulary(expr.Scope):
     def family(self, name, indices, example=None):
         key = (name, *indices, example)
         if key not in self._members:
-            with self._in(example):
-                found = self._member(name, indices)
-                if found is None and self.layered(name):
+            if example is None and not self.several:  # (the context costs as much as
+                found = self._member(name, indices)  # the lookup, 25,088 times a template)
+            else:
+                with self._in(example):
+                    found = self._member(name, indices)
+            if found is None and self.layered(name):
+                with self._in(example):
                     found = self._numbered(name, indices)
             self._members[key] = found
         return self._members[key]
@@ -257,11 +262,13 @@ class Vocabulary(expr.Scope):
         if name == network.input_family:
             _in_range(name, indices, [len(network.spec.inputs)])
             return self._q(f"{name}{indices[0]}")
-        match = FAMILY.fullmatch(name)
-        layer = match and network.layer(match.group(2))
+        if name not in self._layers:
+            match = FAMILY.fullmatch(name)
+            self._layers[name] = (match.group(1), network.layer(match.group(2))) if match \
+                else (None, None)
+        prefix, layer = self._layers[name]
         if not layer:
             return None
-        prefix = match.group(1)
         if prefix == "w":
             below = network.below(layer)
             _in_range(name, indices, [layer.units, len(below)])
