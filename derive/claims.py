@@ -7,6 +7,7 @@ One `Claim` per thing to judge: a template `wrt: w_o[j, k]` gives one per (j, k)
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from functools import partial
@@ -385,6 +386,8 @@ def _expand(network: Network, check: Check):
     found = list(_instances(network, check, [body for _, body in bodies]))
     plan = _layout(network, check, names, [body for _, body in bodies], found) \
         if bodies and not mistakes else None
+    later = expr.Work(seconds=math.inf)  # what the instances built when read may spend
+    # between them, as `work` bounds what is built now (a count: they are built at times)
     for env, of, wrt in found:
         orbit = plan.orbit(env) if plan is not None else None
         if orbit is not None and orbit[1]:  # another's image: built when read, if ever
@@ -407,7 +410,7 @@ def _expand(network: Network, check: Check):
             if callable(truth):
                 yield Later(claim=None, truth=None, orbit=orbit, **fields, make=(
                     partial(_deferred, network, check, formula, body, env, of, wrt, last,
-                            sums), truth))
+                            sums, later), truth))
                 continue
             names.usage = usage.of(network, check, of, wrt, last=last)
             claim = _located(formula,
@@ -445,12 +448,11 @@ def _layout(network: Network, check: Check, names: Names, bodies: list, found: l
 
 
 def _deferred(network: Network, check: Check, formula: Formula, body: expr.Node, env: dict,
-              of, wrt, last: bool, sums: dict):
+              of, wrt, last: bool, sums: dict, work: expr.Work):
     """An instance's claim built when it is first read, as `_expand` would have built it."""
     names = Names(network)
     names.template_layer = _template_layer(check)
     names.usage = usage.of(network, check, of, wrt, last=last)
-    work = expr.Work(seconds=limits.build_limit(len(network.quantities)))
     return _located(formula, lambda f: expr.evaluate(body, names, env, sums, work))
 
 

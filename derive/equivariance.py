@@ -125,11 +125,11 @@ class _Reading:
             raise Unproved
 
     def _name(self, name: str, bound: dict) -> None:
-        if name in self.ranges:
-            raise Unproved  # a template variable used as a number
         if name in bound:
             self.fixed_sums.add(id(bound[name]))  # a sum variable used as a number
             return
+        if name in self.ranges:
+            raise Unproved  # a template variable used as a number
         if self.names.alias(name) is not None:
             raise Unproved
         value = self.names.name(name)
@@ -142,9 +142,11 @@ class _Reading:
 
     def _sum(self, node: expr.Node, bound: dict) -> None:
         body, low, high = node.args
-        if not (low.kind == "num" and low.value == 1):
-            raise Unproved
+        if node.value in self.ranges or not (low.kind == "num" and low.value == 1):
+            raise Unproved  # (a sum's variable named like the template's hides it)
         if high is None:
+            if any(n.kind == "family" and self.names.by_layer(n.value) for n in _nodes(body)):
+                raise Unproved  # its range may hang on the layer an instance reads
             size = expr.implied_range(body, node.value, self.names, {})
         elif high.kind == "num" and high.value.is_Integer:
             size = int(high.value)
@@ -171,12 +173,12 @@ class _Reading:
         (that layer, the index's value) in a fixed place, and besides those units only
         units of layers no variable renumbers, which the other indices alone decide."""
         slots = []  # (values, what: ("var", v) | ("sum", node) | ("num", None))
-        for arg in node.args:
-            if arg.kind == "name" and arg.value in self.ranges:
-                slots.append((list(self.ranges[arg.value]), ("var", arg.value)))
-            elif arg.kind == "name" and arg.value in bound:
+        for arg in node.args:  # (a sum's variable first, as evaluate reads it)
+            if arg.kind == "name" and arg.value in bound:
                 slots.append((list(self.sums[id(bound[arg.value])][1]),
                               ("sum", bound[arg.value])))
+            elif arg.kind == "name" and arg.value in self.ranges:
+                slots.append((list(self.ranges[arg.value]), ("var", arg.value)))
             elif arg.kind == "num" and arg.value.is_Integer:
                 slots.append(([int(arg.value)], ("num", None)))
             else:
@@ -236,6 +238,13 @@ class _Reading:
         if position is None or self.table.at.get(position) != value:
             raise Unproved
         return position
+
+
+def _nodes(node: expr.Node):
+    yield node
+    for arg in node.args:
+        if isinstance(arg, expr.Node):
+            yield from _nodes(arg)
 
 
 def _changed(start: tuple, probe: tuple, before: int, after: int) -> tuple[int, int]:

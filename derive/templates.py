@@ -13,6 +13,7 @@ orbit's first, whose numbers disagree, or whose first was shown correct only by 
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict
 from functools import partial
 
@@ -120,7 +121,7 @@ class _Template:
         rep, symbols = self.group[first], self._symbols(first)
         values = _floats(self.network, rep.assume, 0)
         if values is None:
-            return True  # no screening point: the layout's proof stands alone
+            return False  # no screening point: unconfirmed, so compared one by one
         for index, _, perms in sample:
             member = self.group[index]
             mapping = self.table.mapping(symbols, perms)
@@ -134,12 +135,12 @@ class _Template:
                 if proved:
                     pairs.append((claim, truth))
             except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError):
-                continue  # not evaluated here (as in _disagreeing): the proof stands
+                return False  # not evaluated here: unconfirmed, so compared one by one
             for a, b in pairs:
                 a, b = complex(a), complex(b)
-                if all(map(math.isfinite, (a.real, a.imag, b.real, b.imag))) and \
+                if not all(map(math.isfinite, (a.real, a.imag, b.real, b.imag))) or \
                         abs(a - b) > AGREE * max(1.0, abs(a), abs(b)):
-                    return False
+                    return False  # (a number past float's range confirms nothing)
         return True
 
     def _first(self, claim: Claim) -> tuple[int, dict, dict] | None:
@@ -213,9 +214,11 @@ class _Template:
 
 
 def _sample(positions: list[int], size: int = 32) -> list[int]:
-    """Evenly spread positions, the first and the last among them."""
+    """Evenly spread positions, the first and the last among them, and as many drawn at
+    random (seeded by their count: the same each run), so that no stride can be aimed at."""
     step = max(1, len(positions) // size)
-    return sorted({*positions[::step], positions[-1]})
+    drawn = random.Random(len(positions)).sample(positions, min(size, len(positions)))
+    return sorted({*positions[::step], positions[-1], *drawn})
 
 
 def _floats(network: Network, assume: str | None, index: int) -> dict | None:

@@ -63,6 +63,8 @@ def test_formulas_whose_indices_only_number_units_are_laid_out(wrt, of, claim):
     ("delta_h[j]*i[k] + Sum(out_h[m], (m, 1, 2))*0", "a sum over part of a renumbered layer"),
     ("delta_h[j]*i[k]*Sum(m*out_h[m], (m, 1, n_h))**0", "a sum's variable as a number"),
     ("KroneckerDelta(j, 1)*delta_h[j]*i[k]", "a template variable compared"),
+    ("delta_h[j]*i[k] + (out_h[j] - Sum(out_h[j], (j, 1, 1)))*out_h[j]",
+     "a sum's variable named like the template's, which it hides: out_h1 in the sum"),
 ])
 def test_formulas_that_do_more_with_an_index_get_no_layout(claim, why):
     network = network_of()
@@ -97,7 +99,7 @@ def test_a_right_template_builds_no_instance_but_its_first_and_a_sample():
     verdicts_ = templates.judge(network, items)
     assert {(v.verdict, v.shown_by) for v in verdicts_} == {("correct", "symbolic")}
     built = sum("_pending" not in c.__dict__ or not c.__dict__["_pending"] for c in items)
-    assert len(items) == 96 and built <= 50 + 1
+    assert len(items) == 96 and built <= len(templates._sample(list(range(96)))) + 1 < 96
 
 
 def test_a_wrong_template_laid_out_is_wrong_everywhere_with_counterexamples_that_hold():
@@ -124,6 +126,35 @@ def test_the_sample_catches_a_layout_given_where_none_holds(monkeypatch):
     got = [(v.verdict, v.shown_by) for v in templates.judge(network, forged)]
     assert got == [(v.verdict, v.shown_by) for v in templates.judge(network, honest)]
     assert got.count(("correct", "symbolic")) == 3  # j = 1 and each k
+
+
+def test_a_hidden_template_variable_is_judged_instance_by_instance():
+    """Sum(out_h[j], (j, 1, 1)) is out_h1 in every instance: read as the template's j,
+    the first instance's proof would have been carried to instances where it is wrong."""
+    network = network_of()
+    items = instances(network, "w_h[j, k]",
+                      "delta_h[j]*i[k] + (out_h[j] - Sum(out_h[j], (j, 1, 1)))*out_h[j]")
+    got = [v.verdict for v in templates.judge(network, items)]
+    assert got == ["correct" if c.index["j"] == 1 else "incorrect" for c in items]
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_a_sample_that_cannot_be_evaluated_confirms_nothing(monkeypatch, value):
+    """Numbers past float's range say nothing: every instance is then compared."""
+    network = network_of()
+    items = instances(network, "w_h[j, k]", "delta_h[j]*i[k]")
+    monkeypatch.setattr(templates.numeric, "evaluate_arrays", lambda *args: value)
+    found = templates.judge(network, items)
+    assert {(v.verdict, v.shown_by) for v in found} == {("correct", "symbolic")}
+    assert not any(c.__dict__.get("_pending") for c in items)  # each one built, compared
+
+
+def test_the_sample_is_spread_and_drawn():
+    positions = list(range(1000))
+    sample = templates._sample(positions)
+    assert {0, 999} <= set(sample) and len(sample) > 32
+    assert any(k % (1000 // 32) for k in sample)  # not only the stride's
+    assert sample == templates._sample(positions)  # the same each run
 
 
 def test_orbits_of_two_indices_in_one_layer():
