@@ -35,7 +35,8 @@ class Symmetry:
         self.positions: dict[sp.Symbol, Position] = {}
         self._symmetric: dict[int, bool] = {}
         self._by_unit: dict | None = None
-        self._places: dict | None = None
+        self._at_names: dict | None = None
+        self._linear_names: dict = {}
         if len(network.suffixes) > 1:  # several examples: no relabelling is trusted yet,
             self._symmetric = dict.fromkeys(range(len(self.sizes)), False)  # each judged
             return                                                           # on its own
@@ -75,19 +76,23 @@ class Symmetry:
         return self._symmetric[layer]
 
     def _automorphism(self, perms: Permutations) -> bool:
-        """Does the relabelling map symbols one to one and every definition onto one?"""
-        mapping: dict[sp.Symbol, sp.Symbol] = {}
-        for position, sym in self.at.items():
+        """Does the relabelling map symbols one to one and every definition onto one?
+        (By the symbols' names, which hash in C: a cycle of 784 inputs moves 25,000.)"""
+        at = self._names_at()
+        mapping: dict[str | None, str | None] = {}
+        for position, name in at.items():
             moved = _moved(position, perms)
-            if moved not in self.at:  # a weight with no counterpart (a partial from:)
+            if moved not in at:  # a weight with no counterpart (a partial from:)
                 return False
-            image = self.at[moved]
-            if (sym is None) != (image is None) or mapping.setdefault(sym, image) != image:
+            image = at[moved]
+            if (name is None) != (image is None) or mapping.setdefault(name, image) != image:
                 return False
-        mapping = {s: t for s, t in mapping.items() if s is not None and s != t}
+        network = self.network
+        names = {s: t for s, t in mapping.items() if s is not None and s != t}
+        mapping = {network[s].symbol: network[t].symbol for s, t in names.items()}
         if len(set(mapping.values())) != len(mapping):
             return False
-        network, moved = self.network, set(mapping)
+        moved = set(mapping)
         for quantity in network.quantities.values():
             definition = quantity.definition
             if definition is None:
@@ -96,23 +101,46 @@ class Symmetry:
             if not (quantity.symbol in moved or calculus.parents(network, quantity) & moved):
                 continue
             if quantity.symbol in network.linear and image in network.linear:
-                if not _sends_sum(network.linear[quantity.symbol], network.linear[image],
-                                  mapping):
+                if not self._sends_sum(quantity.symbol, image, names):
                     return False
             elif not sends(definition, network.quantity_of(image).definition, mapping):
                 return False
         return True
 
-    def _index(self) -> tuple[dict, dict]:
-        """Each unit's positions, and each symbol's (a shared one sits at several)."""
+    def _names_at(self) -> dict[Position, str | None]:
+        if self._at_names is None:
+            self._at_names = {p: None if s is None else s.name for p, s in self.at.items()}
+        return self._at_names
+
+    def _sends_sum(self, net: sp.Symbol, image: sp.Symbol, names: dict) -> bool:
+        """Is the image net's weighted sum the image of net's under the renaming `names`,
+        product for product? (A net's definition is built from these lists; pairs counted
+        with their repeats, numbers as written: never looser than the definitions.)"""
+        (weights, sources, bias), (images, targets, image_bias) = \
+            self._linear(net), self._linear(image)
+        if len(weights) != len(images) or names.get(bias, bias) != image_bias:
+            return False
+        return dict.__eq__(Counter(zip(map(names.get, weights, weights),  # (dict's own ==
+                                       map(names.get, sources, sources))),  # is C's: both
+                           Counter(zip(images, targets)))  # count only what is there)
+
+    def _linear(self, net: sp.Symbol) -> tuple:
+        """A net's weights, sources and bias by name (a fixed weight as its number)."""
+        if net not in self._linear_names:
+            weights, sources, bias = self.network.linear[net]
+            self._linear_names[net] = (
+                [w.name if w.is_Symbol else w for w in weights], [s.name for s in sources],
+                None if bias is None else bias.name)
+        return self._linear_names[net]
+
+    def _index(self) -> dict:
+        """Each unit's positions."""
         if self._by_unit is None:
-            self._by_unit, self._places = defaultdict(list), defaultdict(list)
-            for position, sym in self.at.items():
+            self._by_unit = defaultdict(list)
+            for position in self.at:
                 for unit in set(position[1]):
                     self._by_unit[unit].append(position)
-                if sym is not None:
-                    self._places[sym].append(position)
-        return self._by_unit, self._places
+        return self._by_unit
 
     def relabelling(self, anchors: list[sp.Symbol]) -> tuple[list[sp.Symbol], Permutations] | None:
         """The first-numbered instance like `anchors`, and the permutations from it to them.
@@ -167,7 +195,7 @@ class Symmetry:
     def _moved_symbols(self, perms: Permutations) -> dict[sp.Symbol, sp.Symbol]:
         """Every symbol the relabelling moves, found from the units it moves: a
         counterexample's point names every leaf, and a few hundred of them move."""
-        by_unit, _ = self._index()
+        by_unit = self._index()
         images = {}
         for layer, perm in perms.items():
             for unit in perm:
@@ -179,18 +207,6 @@ class Symmetry:
 
 
 MANY = 64  # symbols past which the moved units are walked, not the symbols
-
-
-def _sends_sum(a: tuple, b: tuple, mapping: dict) -> bool:
-    """Is net b's weighted sum the image of net a's, product for product? (A net's
-    definition is built from these lists; pairs counted with their repeats, numbers as
-    written, so this is never looser than comparing the definitions.)"""
-    (weights, sources, bias), (images, targets, image_bias) = a, b
-    if len(weights) != len(images) or mapping.get(bias, bias) != image_bias:
-        return False
-    return dict.__eq__(Counter(zip(map(mapping.get, weights, weights),  # (dict's own ==
-                                   map(mapping.get, sources, sources))),  # is C's: both
-                       Counter(zip(images, targets)))  # count only what is there)
 
 
 def sends(a: sp.Basic, b: sp.Basic, mapping: dict) -> bool:
@@ -241,8 +257,8 @@ def of(network: Network) -> Symmetry:
 
 def _moved(position: Position, perms: Permutations) -> Position:
     kind, units = position
-    return kind, tuple((layer, perms[layer].get(unit, unit) if layer in perms else unit)
-                       for layer, unit in units)
+    return kind, tuple([(layer, perms[layer].get(unit, unit) if layer in perms else unit)
+                        for layer, unit in units])  # (a list first: faster than a generator)
 
 
 def _completed(images: dict[int, int]) -> dict[int, int]:

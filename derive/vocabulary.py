@@ -27,7 +27,8 @@ class Vocabulary(expr.Scope):
 
     def __init__(self, network: Network):
         self.network = network
-        self._members: dict[tuple, sp.Symbol | None] = {}  # a template asks again and again
+        # a template asks again and again, of its every vocabulary: kept with the network
+        self._members: dict[tuple, sp.Symbol | None] = network.cache.setdefault("members", {})
         self._layers: dict[str, tuple] = {}  # a family's prefix and layer, by its name
         self.template_layer: str | None = None  # the layer a check's template indexes
         self.several = network.spec.examples > 1  # training examples (SPEC §8)
