@@ -224,6 +224,9 @@ LARGE_COMMANDS = [  # (label, the command's arguments after the file, the checks
     ("W_o in matrix form", ["check"], [{"wrt": "W_o", "claim": "delta_o @ transpose(out_h)"}]),
     ("the first layer's template", ["check"], [{"wrt": TEMPLATE.wrt,
                                                 "claim": TEMPLATE.claim.text}]),
+    ("the same template, wrong", ["check"], [{"wrt": TEMPLATE.wrt, "claim":
+                                              TEMPLATE.claim.text.replace("*i[k]", "*2*i[k]"),
+                                              "expect": "incorrect"}]),
 ]
 
 

@@ -18,6 +18,7 @@ from . import calculus, expr, limits, matrices, usage
 from .errors import ClaimError, DeriveError, echo
 from .matrix_checks import Grid
 from .network import Network
+from .numbering import LAST
 from .spec import ASSUMPTIONS, Check, Formula
 from .vocabulary import FAMILY, Vocabulary
 
@@ -595,6 +596,11 @@ def _taken(network: Network) -> dict[str, str]:
         taken[network.input_family] = f"the input family {network.input_family}"
     for name in (*expr.FUNCTIONS, "Sum", *expr.CONSTANTS, "e", "E"):
         taken.setdefault(name, f"the function or constant {name}")
+    taken.setdefault("n_examples", "the count n_examples")
+    notation = network.spec.notation
+    if notation is not None:  # SPEC §7's letters and L, which claims read by number
+        for letter in (*notation.letters, LAST):
+            taken.setdefault(letter, f"the numbered name {letter}")
     return taken
 
 

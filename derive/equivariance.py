@@ -150,8 +150,10 @@ class _Reading:
             size = expr.implied_range(body, node.value, self.names, {})
         elif high.kind == "num" and high.value.is_Integer:
             size = int(high.value)
-        elif high.kind == "name" and high.value not in bound and high.value not in self.ranges:
-            size = self.names.name(high.value)
+        elif high.kind == "name" and high.value not in bound and \
+                high.value not in self.ranges and self.names.alias(high.value) is None:
+            size = self.names.name(high.value)  # (read as _name reads a name: an alias is
+            # what the build would read, and is refused)
             size = int(size) if isinstance(size, sp.Integer) else None
         else:
             size = None

@@ -99,11 +99,11 @@ class _Template:
 
     def _compared(self, first: int, members: list[tuple], proved: bool) -> list[tuple]:
         """The members, with those a layout placed (no mapping) checked on a sample: each
-        sampled instance is built and must be, at a screening point, the first's image
-        (and, where the first was proved, agree with its truth there). The layout proved
-        them images; the sample guards that proof. Should one fail, every laid-out member
-        is compared as the others are, and (perms None) one that is no image of the
-        first is judged on its own."""
+        sampled instance is built and must be the first's image, term for term, and at a
+        screening point (where the first was proved, equal to its truth there too). The
+        layout proved them images; the sample guards that proof. Should one fail, every
+        laid-out member is compared as the others are, and (perms None) one that is no
+        image of the first is judged on its own."""
         laid = [k for k, (_, mapping, _) in enumerate(members) if mapping is None]
         if not laid or self._images_at_a_point(first, [members[k] for k in _sample(laid)],
                                                proved):
@@ -125,6 +125,9 @@ class _Template:
         for index, _, perms in sample:
             member = self.group[index]
             mapping = self.table.mapping(symbols, perms)
+            if not (symmetry.sends(rep.claim, member.claim, mapping)  # exactly, as the
+                    and symmetry.sends(rep.truth, member.truth, mapping)):  # others are
+                return False
             try:
                 ours = {s: values[s] for s in self._symbols(index)}
                 image = {s: values[mapping.get(s, s)] for s in symbols}

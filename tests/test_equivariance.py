@@ -157,6 +157,37 @@ def test_the_sample_is_spread_and_drawn():
     assert sample == templates._sample(positions)  # the same each run
 
 
+def test_an_alias_cannot_be_a_sums_bound_nor_shadow_a_numbered_name():
+    """Found by a review: `aliases: {L: 2}` made Sum(..., (m, 1, L)) run over two units
+    of h in the build, while the reading took L for the last layer's number (3 = n_h)."""
+    from derive.errors import ClaimError
+
+    data = {"inputs": 3, "loss": "sse", "notation": {"first": 1}, "layers": [
+        {"name": "h", "units": 3, "activation": "sigmoid"},
+        {"name": "o", "units": 2, "activation": "sigmoid"}]}
+    for name in ("L", "a", "n_examples"):
+        with pytest.raises(ClaimError, match="would shadow"):
+            claims.check_aliases(api.load({**data, "aliases": {name: "2"}}))
+    network = network_of(aliases={"m2": "2"})
+    claim = "delta_h[j]*i[k] + 10**-30*(1 - Sum(d(out_h[m], out_h[j]), (m, 1, m2)))"
+    items = instances(network, "w_h[j, k]", claim)
+    assert not laid_out(items)
+    got = [v.verdict for v in templates.judge(network, items)]
+    assert got == ["correct" if c.index["j"] <= 2 else "incorrect" for c in items]
+
+
+def test_the_sample_is_compared_term_for_term_not_only_by_numbers(monkeypatch):
+    """A difference of 1e-30 passes any float comparison; the sampled instances must be
+    the first's images exactly (found by a review, with a layout forged as below)."""
+    network = network_of()
+    claim = "delta_h[j]*i[k] + 10**-30*(out_h[1] - out_h[j])"
+    monkeypatch.setattr(equivariance, "layout", lambda table, *args: equivariance.Layout(
+        ("j", "k"), {1: ("j",), 0: ("k",)}))
+    items = instances(network, "w_h[j, k]", claim)
+    got = [v.verdict for v in templates.judge(network, items)]
+    assert got == ["correct" if c.index["j"] == 1 else "incorrect" for c in items]
+
+
 def test_orbits_of_two_indices_in_one_layer():
     layout = equivariance.Layout(("j", "k"), {1: ("j", "k")})
     assert layout.orbit({"j": 3, "k": 3}) == ((1, 1), {1: {1: 3, 3: 1}})
