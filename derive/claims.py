@@ -391,11 +391,11 @@ def _expand(network: Network, check: Check):
     # between them, as `work` bounds what is built now (a count: they are built at times)
     for env, of, wrt in found:
         orbit = plan.orbit(env) if plan is not None else None
-        if orbit is not None and orbit[1]:  # another's image: built when read, if ever
-            truth = partial(matrices.derivative, of, wrt,
-                            partial(calculus.derivative, network))
-        else:
-            truth = matrices.derivative(of, wrt, partial(calculus.derivative, network))
+        deferred = orbit is not None and bool(orbit[1])  # another's image: built when
+        truth = partial(matrices.derivative, of, wrt,  # read, if ever
+                        partial(calculus.derivative, network))
+        if not deferred:
+            truth = truth()
         shown_of, shown_wrt = _written(of, check.of, env), _written(wrt, check.wrt, env)
         if not bodies:  # an exercise without an answer: judged as undecided
             yield Claim(file, check.line, shown_of, shown_wrt, None, _shown(truth), "", env,
@@ -408,7 +408,7 @@ def _expand(network: Network, check: Check):
                           assume=check.assume, exercise=check.exercise,
                           template=(id(check), formula.line, step) if env else None,
                           rebuild=partial(_rebuilt, network, body) if len(env) > 1 else None)
-            if callable(truth):
+            if deferred:
                 yield Later(claim=None, truth=None, orbit=orbit, **fields, make=(
                     partial(_deferred, network, check, formula, body, env, of, wrt, last,
                             sums, later), truth))
@@ -440,8 +440,9 @@ def _layout(network: Network, check: Check, names: Names, bodies: list, found: l
                                _name_node(check.wrt, "wrt"), bodies, ranges)
     if plan is None or set(plan.variables) != set(variables):
         return None
-    env, of, wrt = found[0]  # the rules of use, where they list names, must not tell
-    rules = [usage.of(network, check, of, wrt, last=k == len(bodies)) # the instances apart
+    # The rules of use, where they list names, would tell the instances apart.
+    _, of, wrt = found[0]
+    rules = [usage.of(network, check, of, wrt, last=k == len(bodies))
              for k in range(1, len(bodies) + 1)]
     if any(r is not None and r.names is not None for r in rules):
         return None

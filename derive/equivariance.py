@@ -9,9 +9,10 @@ building and comparing 25,088 claims of the first layer of an MNIST network.
 
 `layout` reads the formula once: every family it names is looked up at every index value
 the template and its sums give, and each index must be the unit number of one renumbered
-layer (or of no renumbered layer at all). Anything else an index does (arithmetic, a sum's
-bound, a constant unit of a renumbered layer, a LaTeX name, an alias, a matrix) and there
-is no layout: the instances are built and compared one by one, as before.
+layer (or of no renumbered layer at all). Anything else an index does (arithmetic, a sum
+over part of a renumbered layer or named like a template variable, a constant unit of a
+renumbered layer, a LaTeX name, an alias, a matrix) and there is no layout: the instances
+are built and compared one by one, as before.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sympy as sp
 
 from . import expr
 from .errors import DeriveError
-from .symmetry import Permutations, Symmetry, _completed
+from .symmetry import Permutations, Symmetry, completed
 
 LOOKUPS = 200_000  # family lookups one template's reading may spend (25,088 for w_h[j, k]
 # of a 784-32-10 network): past that, the instances are compared one by one
@@ -46,7 +47,7 @@ class Layout:
         to env: w_h[3, 7] is w_h[1, 1] with h's unit 1 sent to 3, the inputs' 1 to 7."""
         first, perms = dict(env), {}
         for layer, names in self.by_layer.items():
-            if len(names) == 1:  # the common case, and what _completed makes of it
+            if len(names) == 1:  # the common case, and what completed makes of it
                 x, first[names[0]] = env[names[0]], 1
                 if x != 1:
                     perms[layer] = {1: x, x: 1}
@@ -54,7 +55,7 @@ class Layout:
             values = list(dict.fromkeys(env[v] for v in names))
             for v in names:
                 first[v] = values.index(env[v]) + 1
-            perm = _completed({k: x for k, x in enumerate(values, start=1)})
+            perm = completed({k: x for k, x in enumerate(values, start=1)})
             if perm:
                 perms[layer] = perm
         return tuple(first[v] for v in self.variables), perms

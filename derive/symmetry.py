@@ -155,7 +155,7 @@ class Symmetry:
                     seen[layer].append(unit)
         perms: Permutations = {}
         for layer, units in seen.items():
-            perm = _completed(dict(enumerate(units, start=1)))
+            perm = completed(dict(enumerate(units, start=1)))
             if perm:
                 if not self.symmetric(layer):
                     return None
@@ -171,7 +171,7 @@ class Symmetry:
         (w_o[j, k] with out_h[j]), which `relabelling` cannot follow."""
         perms: Permutations = {}
         for layer, size in enumerate(self.sizes):
-            perm = _completed({v: w for v, w in values.items() if v <= size and w <= size})
+            perm = completed({v: w for v, w in values.items() if v <= size and w <= size})
             if perm and self.symmetric(layer):
                 perms[layer] = perm
         return perms
@@ -261,7 +261,7 @@ def _moved(position: Position, perms: Permutations) -> Position:
                         for layer, unit in units])  # (a list first: faster than a generator)
 
 
-def _completed(images: dict[int, int]) -> dict[int, int]:
+def completed(images: dict[int, int]) -> dict[int, int]:
     """A permutation that sends each v to images[v] (distinct) and moves as few other
     units as it can: each unit that is an image but no source goes to a source that is no
     image, in order. Only the units that move are kept."""

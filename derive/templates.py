@@ -8,6 +8,10 @@ is then evaluated at the screening points in one vectorized NumPy pass, a check 
 relabelling that costs next to nothing per instance. An instance that is no image of its
 orbit's first, whose numbers disagree, or whose first was shown correct only by numbers
 (or not at all: those are evidence at the first's own points) is judged on its own.
+
+Where the template's layout (equivariance.py) already says that each instance is its
+first's image, the instances are neither built nor compared: a sample of them is, term
+for term and at a screening point, and only if one fails are they all compared as above.
 """
 
 from __future__ import annotations
@@ -118,6 +122,7 @@ class _Template:
         return compared
 
     def _images_at_a_point(self, first: int, sample: list[tuple], proved: bool) -> bool:
+        """Is each sampled member the first's image (and, `proved`, equal to its truth)?"""
         rep, symbols = self.group[first], self._symbols(first)
         values = _floats(self.network, rep.assume, 0)
         if values is None:

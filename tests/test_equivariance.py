@@ -192,4 +192,4 @@ def test_orbits_of_two_indices_in_one_layer():
     layout = equivariance.Layout(("j", "k"), {1: ("j", "k")})
     assert layout.orbit({"j": 3, "k": 3}) == ((1, 1), {1: {1: 3, 3: 1}})
     first, perms = layout.orbit({"j": 3, "k": 1})
-    assert first == (1, 2) and symmetry._completed({1: 3, 2: 1}) == perms[1]
+    assert first == (1, 2) and symmetry.completed({1: 3, 2: 1}) == perms[1]
