@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -230,9 +231,12 @@ class Result:
 
     def to_json(self) -> dict:
         c, v = self.claim, self.verdict
+        example = v.counterexample  # (a template's renamed points read as plain dicts)
+        if example is not None:
+            example = {k: dict(x) if isinstance(x, Mapping) else x for k, x in example.items()}
         entry = {"file": c.file, "line": c.line, "of": c.of, "wrt": c.wrt, "index": c.index,
                  "verdict": v.verdict, "shown_by": v.shown_by, "expect": c.expect,
-                 "ok": self.ok, "hint": v.hint, "counterexample": v.counterexample}
+                 "ok": self.ok, "hint": v.hint, "counterexample": example}
         if c.grid is not None:
             entry["shape"] = list(c.grid.shape)
             if not c.grid.fits:

@@ -301,20 +301,18 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
         count += sp.prod([len(r) for r in ranges])
         if count > (cap := _cap(network, MAX_INSTANCES)):
             raise ClaimError(f"the template has too many instances (more than {cap:,})")
-        fixed = None  # of or wrt without the instance's indices (E_total): read once
+        fixed: dict = {}  # of or wrt without the instance's indices (E_total): read once,
+        varies = {key: bool(expr.free_names(node) & set(others))  # where it was read before
+                  for key, node in (("of", of_node), ("wrt", wrt_node))}
         for values in itertools.product(*ranges):
             env = {**layers, **dict(zip(others, values))}
-            if fixed is None:
-                fixed = {key: _resolved(node, own, layers) for key, node in
-                         (("of", of_node), ("wrt", wrt_node))
-                         if not expr.free_names(node) & set(others)}
-            wrt = fixed["wrt"] if "wrt" in fixed else _resolved(wrt_node, own, env)
+            wrt = _once(fixed, "wrt", wrt_node, own, env, varies["wrt"])
             if variables and getattr(wrt, "is_Number", False):
                 continue  # w_o[j, k] at an absent edge or a fixed weight: no parameter
             made += 1
             yield ({v: env[v] for v in variables},
-                   _quantity(fixed["of"] if "of" in fixed else _resolved(of_node, own, env),
-                             check.of, "of"),
+                   _quantity(_once(fixed, "of", of_node, own, env, varies["of"]), check.of,
+                             "of"),
                    _quantity(wrt, check.wrt, "wrt"))
     if layered and not count:
         raise ClaimError(f"no layer has every name this check uses, for any value of "
@@ -322,6 +320,15 @@ def _instances(network: Network, check: Check, bodies: list[expr.Node] = ()):
     if count and not made:  # a check that claims nothing must not pass as met
         raise ClaimError(f"wrt: every {check.wrt} is a fixed weight or an absent edge, "
                          f"none a parameter")
+
+
+def _once(fixed: dict, key: str, node: expr.Node, own: Vocabulary, env: dict, varies: bool):
+    """An of or wrt at one instance, read once if it does not depend on the instance."""
+    if varies:
+        return _resolved(node, own, env)
+    if key not in fixed:
+        fixed[key] = _resolved(node, own, env)
+    return fixed[key]
 
 
 def _resolved(node: expr.Node, own: Vocabulary, env: dict):

@@ -164,6 +164,7 @@ def test_check_json_is_written_a_check_at_a_time_as_one_document():
                                     "checks": [report._finite(r.to_json()) for r in items]}
     point = json.loads(report.check_json(wrong))["checks"][9]["counterexample"]["point"]
     assert list(point)[:9] == [f"i{k}" for k in range(1, 9)] + ["w_h1_i1"]  # as show lists
+    assert json.loads(json.dumps(wrong[9].to_json()))["counterexample"]["point"] == point
 
 
 def test_check_one_claim_that_is_wrong_exits_1_with_a_counterexample():
