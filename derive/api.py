@@ -233,7 +233,8 @@ class Result:
         c, v = self.claim, self.verdict
         example = v.counterexample  # (a template's renamed points read as plain dicts)
         if example is not None:
-            example = {k: dict(x) if isinstance(x, Mapping) else x for k, x in example.items()}
+            example = {k: dict(x.items()) if isinstance(x, Mapping) else x  # (dict(x)
+                       for k, x in example.items()}  # would read x key by key)
         entry = {"file": c.file, "line": c.line, "of": c.of, "wrt": c.wrt, "index": c.index,
                  "verdict": v.verdict, "shown_by": v.shown_by, "expect": c.expect,
                  "ok": self.ok, "hint": v.hint, "counterexample": example}

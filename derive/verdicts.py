@@ -125,6 +125,7 @@ class Renamed(Mapping):
 
     def __init__(self, network: Network, found: Mapping, rename):
         self._network, self._found, self._rename = network, found, rename
+        self._kept: dict | None = None  # for reading by key (a whole read keeps nothing)
 
     def _renamed(self) -> dict:
         network, found = self._network, self._found
@@ -133,7 +134,9 @@ class Renamed(Mapping):
         return _in_order(network, {names.get(k, k): x for k, x in found.items()})
 
     def __getitem__(self, name):
-        return self._renamed()[name]
+        if self._kept is None:
+            self._kept = self._renamed()
+        return self._kept[name]
 
     def __iter__(self):
         return iter(self._renamed())
