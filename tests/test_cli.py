@@ -147,7 +147,7 @@ def test_check_json_entries_follow_the_contract():
     assert [c["wrt"] for c in template] == ["w5", "w6", "w7", "w8"]
 
 
-def test_check_json_is_written_a_check_at_a_time_as_one_document():
+def test_check_json_is_written_a_check_at_a_time_as_one_document(monkeypatch):
     """Streamed (a wrong template's thousands of points need not fit in memory at once),
     the document is the one its entries make, the relabelled points of a wrong template
     over 64 weights (judged together) included."""
@@ -165,6 +165,9 @@ def test_check_json_is_written_a_check_at_a_time_as_one_document():
     point = json.loads(report.check_json(wrong))["checks"][9]["counterexample"]["point"]
     assert list(point)[:9] == [f"i{k}" for k in range(1, 9)] + ["w_h1_i1"]  # as show lists
     assert json.loads(json.dumps(wrong[9].to_json()))["counterexample"]["point"] == point
+    monkeypatch.setattr(report, "POINT", "E_total")  # a placeholder an entry's own text
+    assert json.loads(report.check_json(wrong)) == {  # holds: that entry is written whole
+        "ok": False, "checks": [report._finite(r.to_json()) for r in wrong]}
 
 
 def test_check_one_claim_that_is_wrong_exits_1_with_a_counterexample():
