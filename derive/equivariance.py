@@ -138,7 +138,8 @@ class _Reading:
             value = expr.CONSTANTS.get(name)
         if not isinstance(value, sp.Basic) or not (value.is_Symbol or value.is_Number):
             raise Unproved  # unknown (the build will say so), or a vector
-        if value.is_Symbol and self._moved_units(self.table.positions.get(value)):
+        position = self.table.positions.get(value) if value.is_Symbol else None
+        if position is not None and self._renumbered(position[1]):
             raise Unproved  # a unit of a renumbered layer, named as a constant
 
     def _sum(self, node: expr.Node, bound: dict) -> None:
@@ -163,9 +164,10 @@ class _Reading:
         self.sums[id(node)] = (node.value, range(1, size + 1))
         self._walk(body, {**bound, node.value: node})
 
-    def _moved_units(self, position) -> bool:
-        return position is not None and any(layer in self.layers.values()
-                                            for layer, _ in position[1])
+    def _renumbered(self, units) -> bool:
+        """Is one of these (layer, unit) pairs in a layer a template variable numbers?"""
+        layers = set(self.layers.values())
+        return any(layer in layers for layer, _ in units)
 
     # --- a family: every index value looked up --------------------------------------------
 
@@ -217,14 +219,14 @@ class _Reading:
                     values != list(range(1, self.table.sizes[self.layers[what[1]]] + 1)):
                 raise Unproved  # a variable over part of its layer
         rests: dict[tuple, tuple] = {}
+        taken = {place for _, place in places.values()}
         for t in itertools.product(*(values for values, _ in slots)):
             kind, units = self._position(node.value, t)
             for i, (layer, place) in places.items():
                 if place >= len(units) or units[place] != (layer, t[i]):
                     raise Unproved
-            taken = {place for _, place in places.values()}
             rest = (kind, tuple(u for p, u in enumerate(units) if p not in taken))
-            if any(layer in self.layers.values() for layer, _ in rest[1]):
+            if self._renumbered(rest[1]):
                 raise Unproved  # a constant unit of a renumbered layer
             key = tuple(x for i, x in enumerate(t) if i not in places)
             if rests.setdefault(key, rest) != rest:
