@@ -428,7 +428,9 @@ def _expand(network: Network, check: Check):
                 (_teachers(m, lambda f: _rebuilt(network, node, env)),  # noqa: B023
                  m.feedback) for m, node in mistakes) if last else (), **fields)
             if matrices.is_matrix(claim) or matrices.is_matrix(truth):
-                yield from _entries(made, of, wrt)
+                grid = None if mistakes else _grid_layout(network, check, of, wrt, body,
+                                                          env)
+                yield from _located(formula, partial(_entries, made, of, wrt, grid))
             else:
                 yield made
 
@@ -479,26 +481,58 @@ def _rebuilt(network: Network, body: expr.Node, env: dict):
     return expr.evaluate(body, Names(network), env)
 
 
-def _entries(whole: Claim, of, wrt):
+def _grid_layout(network: Network, check: Check, of, wrt, body: expr.Node, env: dict):
+    """A matrix check's layout (matrix_layout.py), or None: its entries are then all
+    built and compared."""
+    from . import matrix_layout, symmetry
+
+    names = Names(network)  # read as the claim is, without its rules of use (they tell no
+    names.template_layer = _template_layer(check)  # entry from another)
+    return matrix_layout.layout(symmetry.of(network), names, of, wrt, body, env)
+
+
+def _entries(whole: Claim, of, wrt, plan, formula: Formula) -> list[Claim]:
     """A matrix check's claims: one per entry, judged as a template's instances; or, for
-    a claim of another shape, the whole claim alone (it is wrong whatever its entries)."""
+    a claim of another shape, the whole claim alone (it is wrong whatever its entries).
+    With a layout (`plan`), an entry that is another's image is built when read. (Run
+    under `_located`: an error in an entry made now is the formula's.)"""
     grid = Grid(matrices.shape(whole.truth), matrices.shape(whole.claim), whole.claim,
                 whole.truth)
-    whole.grid, whole.claim, whole.truth = grid, _shown(whole.claim), _shown(whole.truth)
-    grid.summary = whole
+    whole = _summary(whole, grid)
     n, m = grid.shape
     grid.names = {(r, c): _entry_names(of, wrt, r, c)
                   for r in range(1, n + 1) for c in range(1, m + 1)}
     if not grid.fits:
-        yield whole
-        return
+        return [whole]
     key = (*(whole.template or (id(grid), whole.line, whole.step)), "entries")
-    for (r, c), claim, truth in grid.pairs():
-        entry = Claim(whole.file, whole.line, *grid.names[(r, c)], claim, truth, whole.text,
-                      {**whole.index, "(r)": r, "(c)": c}, whole.step, whole.expect,
-                      whole.assume, whole.exercise, key, grid, (r, c), hinted=False)
-        grid.entries[(r, c)] = entry
-        yield entry
+    for r, c in grid.names:
+        fields = dict(file=whole.file, line=whole.line, of=grid.names[r, c][0],
+                      wrt=grid.names[r, c][1], text=whole.text,
+                      index={**whole.index, "(r)": r, "(c)": c}, step=whole.step,
+                      expect=whole.expect, assume=whole.assume, exercise=whole.exercise,
+                      template=key, grid=grid, entry=(r, c), hinted=False)
+        first, perms = plan.orbit(r, c) if plan is not None else (None, None)
+        if perms:
+            grid.entries[r, c] = Later(
+                claim=None, truth=None, orbit=((*whole.index.values(), *first), perms),
+                **fields, make=(partial(_located, formula, lambda f, r=r, c=c:
+                                        grid.claim_at(r, c)), partial(grid.truth_at, r, c)))
+        else:
+            grid.entries[r, c] = Claim(
+                claim=grid.claim_at(r, c), truth=grid.truth_at(r, c), **fields,
+                orbit=None if plan is None else ((*whole.index.values(), r, c), {}))
+    return list(grid.entries.values())
+
+
+def _summary(whole: Claim, grid: Grid) -> Later:
+    """The claim that stands for a matrix check in reports: its claim and truth as
+    SymPy's matrices, made only if something shows them."""
+    fields = {name: getattr(whole, name) for name in whole.__dataclass_fields__
+              if name not in ("claim", "truth")}
+    summary = Later(claim=None, truth=None, **{**fields, "grid": grid},
+                    make=(lambda: _shown(grid.claim), lambda: _shown(grid.truth)))
+    grid.summary = summary
+    return summary
 
 
 def _entry_names(of, wrt, r: int, c: int) -> tuple[str, str]:

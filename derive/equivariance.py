@@ -147,7 +147,7 @@ class _Reading:
         if node.value in self.ranges or not (low.kind == "num" and low.value == 1):
             raise Unproved  # (a sum's variable named like the template's hides it)
         if high is None:
-            if any(n.kind == "family" and self.names.by_layer(n.value) for n in _nodes(body)):
+            if any(n.kind == "family" and self.names.by_layer(n.value) for n in body.walk()):
                 raise Unproved  # its range may hang on the layer an instance reads
             size = expr.implied_range(body, node.value, self.names, {})
         elif high.kind == "num" and high.value.is_Integer:
@@ -197,7 +197,7 @@ class _Reading:
             if len(values) < 2:
                 continue  # one value: no renumbering moves it
             probe = self._position(node.value, first[:i] + (values[1],) + first[i + 1:])
-            place = _changed(start, probe, values[0], values[1])
+            place = changed(start, probe, values[0], values[1])
             if what[0] == "var":
                 layer = place[0]
                 if discover and self.layers.setdefault(what[1], layer) != layer:
@@ -245,14 +245,7 @@ class _Reading:
         return position
 
 
-def _nodes(node: expr.Node):
-    yield node
-    for arg in node.args:
-        if isinstance(arg, expr.Node):
-            yield from _nodes(arg)
-
-
-def _changed(start: tuple, probe: tuple, before: int, after: int) -> tuple[int, int]:
+def changed(start: tuple, probe: tuple, before: int, after: int) -> tuple[int, int]:
     """Where one index's change shows in a position: (the layer, the unit's place)."""
     (kind, units), (other_kind, other) = start, probe
     if kind != other_kind or len(units) != len(other):

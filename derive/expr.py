@@ -53,6 +53,13 @@ class Node:
     value: object = None  # the number, the name, the function name or the index variable
     column: int = 0
 
+    def walk(self):
+        """This node, then every node below it."""
+        yield self
+        for arg in self.args:
+            if isinstance(arg, Node):
+                yield from arg.walk()
+
 
 def num(value, column=0) -> Node:
     return Node("num", value=sp.Rational(value), column=column)

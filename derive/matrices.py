@@ -5,11 +5,13 @@ entry by entry, so there is no symbolic matrix algebra to trust. The rules are t
 textbooks' and settled in SPEC §11: `@` is the matrix product; `+ - * / **` apply entry by
 entry between equal shapes, or between a scalar and a matrix; a 1×1 result is a scalar.
 Anything else is an ill-formed claim, refused with both shapes named.
+
+An operation's result knows its shape at once and makes each entry when it is first read,
+once: the 25,088 entries of `delta_h @ transpose(inputs)` cost nothing until read, and a
+matrix check whose entries are each other's relabelled images (matrix_layout.py) reads few.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import sympy as sp
 
@@ -19,24 +21,57 @@ MAX_ENTRIES = 250_000  # of one matrix, or products of one @: the largest weight
 MAX_BUILT = 2_000_000  # entries of all the matrices one formula builds
 
 
-@dataclass(frozen=True, slots=True)
 class Matrix:
-    rows: tuple[tuple[sp.Expr, ...], ...]
+    """Rows of SymPy scalars, given, or made entry by entry by `entry(r, c)` (0-based)
+    when read."""
+
+    __slots__ = ("shape", "_rows", "_make", "_made")
+
+    def __init__(self, rows=None, *, shape: tuple[int, int] | None = None, make=None):
+        if rows is not None:
+            self._rows = tuple(tuple(row) for row in rows)
+            self.shape = len(self._rows), len(self._rows[0])
+        else:
+            self._rows, self.shape = None, shape
+        self._make, self._made = make, {}
+
+    def entry(self, r: int, c: int) -> sp.Expr:
+        if self._rows is not None:
+            return self._rows[r][c]
+        made = self._made
+        if (r, c) not in made:
+            made[r, c] = self._make(r, c)
+        return made[r, c]
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.rows), len(self.rows[0])
+    def rows(self) -> tuple[tuple[sp.Expr, ...], ...]:
+        """Every entry, made now if not yet (and kept)."""
+        if self._rows is None:
+            n, m = self.shape
+            self._rows = tuple(tuple(self.entry(r, c) for c in range(m)) for r in range(n))
+            self._make, self._made = None, {}
+        return self._rows
 
     @property
     def entries(self) -> list[sp.Expr]:
         return [x for row in self.rows for x in row]
 
     def map(self, function) -> Matrix:
-        return Matrix(tuple(tuple(function(x) for x in row) for row in self.rows))
+        return deferred(self.shape, lambda r, c: function(self.entry(r, c)))
 
     def sympy(self) -> sp.ImmutableMatrix:
         """For printing: SymPy's own matrix, which its LaTeX and text printers know."""
         return sp.ImmutableMatrix(self.rows)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Matrix) and self.shape == other.shape and \
+            self.rows == other.rows
+
+    def __hash__(self) -> int:
+        return hash(self.rows)
+
+    def __repr__(self) -> str:
+        return f"Matrix({self.rows!r})"
 
 
 def made(rows) -> Matrix | sp.Expr:
@@ -45,6 +80,13 @@ def made(rows) -> Matrix | sp.Expr:
     if len(rows) == 1 and len(rows[0]) == 1:
         return rows[0][0]
     return Matrix(rows)
+
+
+def deferred(shape: tuple[int, int], make) -> Matrix | sp.Expr:
+    """A matrix whose entry (r, c) is make(r, c), made when read; 1×1 is that scalar now."""
+    if shape == (1, 1):
+        return make(0, 0)
+    return Matrix(shape=shape, make=make)
 
 
 def column(items) -> Matrix | sp.Expr:
@@ -68,8 +110,9 @@ def entries(value) -> list:
     return value.entries if isinstance(value, Matrix) else [value]
 
 
-def _grid(value) -> tuple[tuple[sp.Expr, ...], ...]:
-    return value.rows if isinstance(value, Matrix) else ((value,),)
+def entry(value, r: int, c: int):
+    """Entry (r, c), 0-based, of a matrix; a scalar is its own only entry."""
+    return value.entry(r, c) if isinstance(value, Matrix) else value
 
 
 def elementwise(function, values: list, what: str, columns=0):
@@ -87,24 +130,22 @@ def elementwise(function, values: list, what: str, columns=0):
         advice = ": use @ for the matrix product" if what == "*" else ""
         raise ClaimError(f"{what} needs equal shapes, got {shown(first)} and "
                          f"{shown(values[odd].shape)}{column}{advice}")
-    n, m = shapes[0]
-    return made(tuple(function(*(v.rows[r][c] if isinstance(v, Matrix) else v
-                                  for v in values)) for c in range(m)) for r in range(n))
+    return deferred(shapes[0], lambda r, c: function(*(entry(v, r, c) for v in values)))
 
 
 def matmul(left, right, column: int = 0):
-    a, b = _grid(left), _grid(right)
-    if len(a[0]) != len(b):
+    (n, inner), (rows, m) = shape(left), shape(right)
+    if inner != rows:
         raise ClaimError(f"@ needs the columns of the left to match the rows of the right, "
                          f"got {shown(shape(left))} @ {shown(shape(right))} (column {column})")
-    _bounded(len(a) * len(b[0]) * len(b), column)
-    columns = list(zip(*b))
-    return made(tuple(sp.Add(*(x * y for x, y in zip(row, col))) for col in columns)
-                for row in a)
+    _bounded(n * m * inner, column)
+    return deferred((n, m), lambda r, c: sp.Add(*(entry(left, r, k) * entry(right, k, c)
+                                                  for k in range(inner))))
 
 
 def transpose(value):
-    return made(zip(*_grid(value)))
+    n, m = shape(value)
+    return deferred((m, n), lambda r, c: entry(value, c, r))
 
 
 def outer(left, right, column: int = 0):
@@ -119,15 +160,15 @@ def diag(value, column: int = 0):
     if m != 1 and n != 1:
         raise ClaimError(f"diag(v) takes a vector, got a {shown((n, m))} matrix "
                          f"(column {column})")
-    items = [x for row in _grid(value) for x in row]
-    _bounded(len(items) ** 2, column)
-    return made(tuple(x if r == c else sp.S.Zero for c in range(len(items)))
-                for r, x in enumerate(items))
+    size = n * m
+    _bounded(size ** 2, column)
+    item = (lambda k: entry(value, k, 0)) if m == 1 else (lambda k: entry(value, 0, k))
+    return deferred((size, size), lambda r, c: item(r) if r == c else sp.S.Zero)
 
 
 def total(value):
     """sum(A): every entry added."""
-    return sp.Add(*(x for row in _grid(value) for x in row))
+    return sp.Add(*entries(value))
 
 
 def ones(n, m=sp.S.One, column: int = 0):
@@ -137,7 +178,7 @@ def ones(n, m=sp.S.One, column: int = 0):
             raise ClaimError(f"ones(n, m) takes whole numbers of at least 1 (column {column})")
         sizes.append(int(size))
     _bounded(sizes[0] * sizes[1], column)
-    return made((sp.S.One,) * sizes[1] for _ in range(sizes[0]))
+    return deferred(tuple(sizes), lambda r, c: sp.S.One)
 
 
 def _bounded(entries: int, column: int) -> None:
@@ -150,16 +191,17 @@ def derivative(of, wrt, scalar):
     """d(A, B) for vectors and matrices: the gradient has B's shape when A is a scalar,
     A's when B is; for two vectors it is the Jacobian (entry r, c = dA_r/dB_c). A number
     in B (0 at an absent edge of a weight matrix, or a fixed weight) is no parameter: its
-    entry is 0, as a frozen weight's gradient is."""
+    entry is 0, as a frozen weight's gradient is. Entries are made when read."""
     inner = scalar
     scalar = lambda a, b: sp.S.Zero if b.is_Number else inner(a, b)  # noqa: E731
     if not isinstance(of, Matrix) and not isinstance(wrt, Matrix):
         return scalar(of, wrt)
     if not isinstance(of, Matrix):
-        return made(tuple(scalar(of, b) for b in row) for row in wrt.rows)
+        return deferred(wrt.shape, lambda r, c: scalar(of, wrt.entry(r, c)))
     if not isinstance(wrt, Matrix):
-        return made(tuple(scalar(a, wrt) for a in row) for row in of.rows)
+        return deferred(of.shape, lambda r, c: scalar(of.entry(r, c), wrt))
     if of.shape[1] != 1 or wrt.shape[1] != 1:
         raise ClaimError(f"d(A, B) of a {shown(of.shape)} by a {shown(wrt.shape)}: with a "
                          f"matrix, the other must be a scalar (two vectors give a Jacobian)")
-    return made(tuple(scalar(a, b) for b in wrt.entries) for a in of.entries)
+    return deferred((of.shape[0], wrt.shape[0]),
+                    lambda r, c: scalar(of.entry(r, 0), wrt.entry(c, 0)))

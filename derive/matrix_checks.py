@@ -35,27 +35,24 @@ class Grid:
     def fits(self) -> bool:
         return self.shape == self.claim_shape
 
-    def pairs(self):
-        """((row, column) 1-based, claim entry, truth entry) for every entry."""
-        claim, truth = _rows(self.claim), _rows(self.truth)
-        for r, row in enumerate(truth):
-            for c, value in enumerate(row):
-                yield (r + 1, c + 1), claim[r][c], value
+    def claim_at(self, r: int, c: int):
+        """The claim's entry (r, c), 1-based: made now if it was not."""
+        return matrices.entry(self.claim, r - 1, c - 1)
+
+    def truth_at(self, r: int, c: int):
+        return matrices.entry(self.truth, r - 1, c - 1)
 
     def transposed(self):
-        """As pairs, with the claim transposed: is the claim the truth's transpose?"""
-        claim, truth = _rows(self.claim), _rows(self.truth)
-        for r, row in enumerate(truth):
-            for c, value in enumerate(row):
-                yield (r + 1, c + 1), claim[c][r], value
+        """((row, column) 1-based, the claim's entry (column, row), the truth's entry) for
+        every entry: is the claim the truth's transpose?"""
+        n, m = self.shape
+        for r in range(1, n + 1):
+            for c in range(1, m + 1):
+                yield (r, c), self.claim_at(c, r), self.truth_at(r, c)
 
     def may_be_transposed(self) -> bool:
         n, m = self.shape
         return self.claim_shape == (m, n) and self.shape != (1, 1)
-
-
-def _rows(value):
-    return value.rows if isinstance(value, Matrix) else ((value,),)
 
 
 def shape_hint(grid: Grid) -> str:
