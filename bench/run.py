@@ -222,6 +222,8 @@ LARGE_COMMANDS = [  # (label, the command's arguments after the file, the checks
     ("a right claim", ["check"], [{"wrt": "w_o[1, 1]", "claim": "delta_o[1]*out_h[1]"}]),
     ("a wrong claim", ["check"], [{"wrt": "w_o[1, 1]", "claim": "2*delta_o[1]*out_h[1]"}]),
     ("W_o in matrix form", ["check"], [{"wrt": "W_o", "claim": "delta_o @ transpose(out_h)"}]),
+    ("the first layer in matrix form", ["check"], [{"wrt": MATRIX.wrt,
+                                                   "claim": MATRIX.claim.text}]),
     ("the first layer's template", ["check"], [{"wrt": TEMPLATE.wrt,
                                                 "claim": TEMPLATE.claim.text}]),
     ("the same template, wrong", ["check"], [{"wrt": TEMPLATE.wrt, "claim":
