@@ -99,6 +99,27 @@ class Later(Claim):
         return bool(pending and "claim" in pending) or self.claim is not None
 
 
+@dataclass
+class Deferred:
+    """What the claims of one check built when read may spend between them: nodes
+    (`work`) and CPU seconds; their errors are located in `file`."""
+
+    work: expr.Work
+    file: str
+    seconds: limits.Allowance
+
+    def built(self, formula: Formula, action):
+        """action(), the claim of `formula`, as if it were built with the others."""
+        try:
+            return self.seconds.spend(action)
+        except limits.OutOfTime:
+            error = ClaimError(f"building the claim took more than "
+                               f"{self.seconds.seconds:g} CPU seconds")
+        except DeriveError as exc:
+            error = exc
+        raise error.located(self.file, formula.line) from None
+
+
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Claim)
              if f.default is not dataclasses.MISSING}
 
@@ -407,8 +428,9 @@ def _expand(network: Network, check: Check):
     found = list(_instances(network, check, [body for _, body in bodies]))
     plan = _layout(network, check, names, [body for _, body in bodies], found) \
         if bodies and not mistakes else None
-    later = expr.Work(seconds=math.inf)  # what the instances built when read may spend
-    # between them, as `work` bounds what is built now (a count: they are built at times)
+    later = Deferred(expr.Work(seconds=math.inf), file,  # what the claims built when
+                     limits.Allowance(limits.build_limit(len(network.quantities))))
+    # read spend between them, as `work` and `_built` bound what is built now
     derivative = partial(calculus.derivative, network)
     shared = [dict(file=file, line=formula.line, text=formula.text, expect=check.expect,
                    assume=check.assume, exercise=check.exercise,
@@ -434,20 +456,22 @@ def _expand(network: Network, check: Check):
                 fields["rebuild"] = None
             if deferred:
                 yield Later(claim=None, truth=None, orbit=orbit, **fields, make=(
-                    partial(_deferred, network, check, formula, body, env, of, wrt, last,
-                            sums, later), truth))
+                    partial(later.built, formula, partial(
+                        _deferred, network, check, body, env, of, wrt, last, sums,
+                        later.work)), truth))
                 continue
             names.usage = usage.of(network, check, of, wrt, last=last)
-            claim = _located(formula,
+            grid = _grid_layout(network, check, of, wrt, body, env) \
+                if matrices.is_matrix(truth) and not mistakes else None
+            claim = _located(formula,  # (with a layout, a matrix's entries made when read)
                              lambda f: expr.evaluate(body, names, env, sums,  # noqa: B023
-                                                     work))
+                                                     work, whole=grid is None))  # noqa: B023
             made = Claim(claim=claim, truth=truth, orbit=orbit, mistakes=tuple(
                 (_teachers(m, lambda f: _rebuilt(network, node, env)),  # noqa: B023
                  m.feedback) for m, node in mistakes) if last else (), **fields)
             if matrices.is_matrix(claim) or matrices.is_matrix(truth):
-                grid = None if mistakes else _grid_layout(network, check, of, wrt, body,
-                                                          env)
-                yield from _located(formula, partial(_entries, made, of, wrt, grid))
+                yield from _located(formula, partial(_entries, made, of, wrt, grid,
+                                                     later))
             else:
                 yield made
 
@@ -475,13 +499,13 @@ def _layout(network: Network, check: Check, names: Names, bodies: list, found: l
     return plan
 
 
-def _deferred(network: Network, check: Check, formula: Formula, body: expr.Node, env: dict,
-              of, wrt, last: bool, sums: dict, work: expr.Work):
+def _deferred(network: Network, check: Check, body: expr.Node, env: dict, of, wrt,
+              last: bool, sums: dict, work: expr.Work):
     """An instance's claim built when it is first read, as `_expand` would have built it."""
     names = Names(network)
     names.template_layer = _template_layer(check)
     names.usage = usage.of(network, check, of, wrt, last=last)
-    return _located(formula, lambda f: expr.evaluate(body, names, env, sums, work))
+    return expr.evaluate(body, names, env, sums, work)
 
 
 def _teachers(mistake, action):
@@ -508,7 +532,7 @@ def _grid_layout(network: Network, check: Check, of, wrt, body: expr.Node, env: 
     return matrix_layout.layout(symmetry.of(network), names, of, wrt, body, env)
 
 
-def _entries(whole: Claim, of, wrt, plan, formula: Formula) -> list[Claim]:
+def _entries(whole: Claim, of, wrt, plan, later, formula: Formula) -> list[Claim]:
     """A matrix check's claims: one per entry, judged as a template's instances; or, for
     a claim of another shape, the whole claim alone (it is wrong whatever its entries).
     With a layout (`plan`), an entry that is another's image is built when read. (Run
@@ -520,6 +544,7 @@ def _entries(whole: Claim, of, wrt, plan, formula: Formula) -> list[Claim]:
     grid.names = {(r, c): _entry_names(of, wrt, r, c)
                   for r in range(1, n + 1) for c in range(1, m + 1)}
     if not grid.fits:
+        matrices.entries(grid.claim)  # (made whole if it was not: its errors are the claim's)
         return [whole]
     key = (*(whole.template or (id(grid), whole.line, whole.step)), "entries")
     for r, c in grid.names:
@@ -532,8 +557,8 @@ def _entries(whole: Claim, of, wrt, plan, formula: Formula) -> list[Claim]:
         if perms:
             grid.entries[r, c] = Later(
                 claim=None, truth=None, orbit=((*whole.index.values(), *first), perms),
-                **fields, make=(partial(_located, formula, lambda f, r=r, c=c:
-                                        grid.claim_at(r, c)), partial(grid.truth_at, r, c)))
+                **fields, make=(partial(later.built, formula, partial(grid.claim_at, r, c)),
+                                partial(grid.truth_at, r, c)))
         else:
             grid.entries[r, c] = Claim(
                 claim=grid.claim_at(r, c), truth=grid.truth_at(r, c), **fields,

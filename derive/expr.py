@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import activations, limits, matrices
-from .errors import ClaimError, did_you_mean, echo
+from .errors import REFUSALS, ClaimError, did_you_mean, echo, unbuilt
 from .matrices import Matrix
 
 MAX_LENGTH = 20_000
@@ -933,18 +933,20 @@ def _plain_names(node: Node, scope: Scope) -> tuple[str, ...] | None:
 
 
 def evaluate(node: Node, scope: Scope, env: dict[str, int] | None = None,
-             sums: dict | None = None, work: Work | None = None) -> sp.Expr:
+             sums: dict | None = None, work: Work | None = None,
+             whole: bool = True) -> sp.Expr:
     """Build the SymPy expression of an IR tree; `env` binds template index variables,
     `sums` (a dict kept across calls on the same tree) remembers sums made before, and
-    `work` bounds the nodes that calls sharing it may evaluate."""
+    `work` bounds the nodes that calls sharing it may evaluate. A matrix is built entry by
+    entry now, unless `whole` is False: then each entry is built when read (and an
+    error in it is raised then)."""
     evaluator = Evaluator(scope, dict(env or {}), sums=sums, work=work)
     try:
         value = evaluator(node)
-    except RecursionError:
-        raise ClaimError("the formula is nested too deeply") from None
-    except (ValueError, TypeError, ArithmeticError) as exc:  # SymPy refused to build it:
-        # Max(1/0, out_h1) is "not comparable", and so on
-        raise ClaimError(f"the formula cannot be built: {echo(str(exc), 80)}") from None
+        if whole and isinstance(value, Matrix):
+            value.rows  # noqa: B018 (every entry made, and its errors raised, here)
+    except REFUSALS as exc:
+        raise unbuilt(exc) from None
     if work is not None:
         work.spend(evaluator.visits % 32)
     return value

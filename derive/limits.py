@@ -28,6 +28,26 @@ class OutOfTime(Exception):
     """The budget ran out in the middle of a SymPy call."""
 
 
+class Allowance:
+    """CPU seconds that work done at several times spends between them: the claims of a
+    check that are built when first read (a template's instances, a matrix's entries) are
+    bounded together, as `time_limit` bounds those built at once."""
+
+    def __init__(self, seconds: float):
+        self.seconds = self.left = seconds
+
+    def spend(self, action):
+        """action(), interrupted (OutOfTime) where the allowance runs out."""
+        if self.left <= 0:
+            raise OutOfTime
+        start = clock()
+        try:
+            with time_limit(self.left):
+                return action()
+        finally:
+            self.left -= clock() - start
+
+
 def build_limit(quantities: int) -> float:
     """CPU seconds to build one check's formulas, in a network of so many quantities."""
     return BUILD + BUILD_EACH * quantities

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .errors import ClaimError
+from .errors import REFUSALS, ClaimError, unbuilt
 
 MAX_ENTRIES = 250_000  # of one matrix, or products of one @: the largest weight matrix
 MAX_BUILT = 2_000_000  # entries of all the matrices one formula builds
@@ -40,7 +40,10 @@ class Matrix:
             return self._rows[r][c]
         made = self._made
         if (r, c) not in made:
-            made[r, c] = self._make(r, c)
+            try:
+                made[r, c] = self._make(r, c)
+            except REFUSALS as exc:  # as if the formula were built now
+                raise unbuilt(exc) from None
         return made[r, c]
 
     @property

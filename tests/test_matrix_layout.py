@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from derive import api, claims, expr, matrix_layout, symmetry, templates
+from derive import api, claims, expr, limits, matrix_layout, symmetry, templates
 from derive.errors import DeriveError
 from derive.matrices import Matrix
+from derive.questions import Mistake
 from derive.spec import Check, Formula
 
 HIDDEN = "((transpose(W_o) @ delta_o) * out_h * (1 - out_h)) @ transpose(inputs)"
@@ -282,3 +283,65 @@ def _sound(results: list[dict]) -> list[tuple]:
     wrong (a hint can differ when a budget of CPU time runs out in one run alone)."""
     return [(r["verdict"], r["shown_by"], r.get("wrong"),
              (r.get("counterexample") or {}).get("entry")) for r in results]
+
+
+# --- errors in entries: as if every entry were built when the formula is read ------------
+
+@pytest.mark.parametrize("wrt, claim, phrase", [
+    ("W_h", "Max(delta_h @ transpose(inputs), sqrt(-1))", "cannot be built"),  # laid out
+    ("W_h", "Max(W_h, 1/0)", "cannot be built"),
+    ("W_o", "W_h ** 2000", "exponent too large"),  # another shape: never compared
+    ("W_h", "diag(out_h ** 2000)", "exponent too large"),
+    ("W_h", "transpose(W_h) ** 2000", "exponent too large"),  # the transpose's shape
+    ("W_h", "Max(transpose(W_h), sqrt(-1))", "cannot be built"),
+])
+def test_an_error_in_an_entry_is_the_formulas_at_its_line(tmp_path, wrt, claim, phrase):
+    from click.testing import CliRunner
+
+    from derive.cli import main
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(f"inputs: 16\nlayers:\n  - {{name: h, units: 4, activation: sigmoid}}\n"
+                    f"  - {{name: o, units: 2, activation: sigmoid}}\nloss: sse\nchecks:\n"
+                    f"  - wrt: {wrt}\n    claim: '{claim}'\n")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2 and result.exception is None or \
+        isinstance(result.exception, SystemExit), result.output
+    assert result.output.splitlines() == [result.output.strip()]
+    assert result.output.startswith(f"error: {path}:8: ") and phrase in result.output
+
+
+def test_a_teachers_mistake_that_cannot_be_built_is_refused_at_its_line():
+    network = network_of(inputs=16, hidden=4)
+    for value in ("W_h ** 2000", "transpose(W_h) ** 2000", "Max(W_h, sqrt(-1))"):
+        check = Check(wrt="W_h", claim=Formula("2 * delta_h @ transpose(inputs)", "sympy", 1),
+                      mistakes=[Mistake(Formula(value, "sympy", 7), "no", "teacher.yaml")])
+        with pytest.raises(DeriveError, match="mistakes: ") as raised:
+            claims.claims_of(network, check)
+        assert (raised.value.file, raised.value.line) == ("teacher.yaml", 7), value
+
+
+def test_entries_built_when_read_share_the_checks_cpu_allowance(monkeypatch):
+    """Built later, they are bounded together as the claims built at once are."""
+    network = network_of(inputs=16, hidden=4)
+    allowance = limits.Allowance
+    monkeypatch.setattr(limits, "Allowance", lambda seconds: allowance(0.0))
+    for wrt, claim in (("W_h", HIDDEN), ("w_h[j, k]", "delta_h[j]*i[k]")):
+        items = claims.claims_of(network, Check(wrt=wrt, claim=Formula(claim, "sympy", 4),
+                                                file="course.yaml"))
+        later = [c for c in items if isinstance(c, claims.Later)]
+        assert later and not isinstance(items[0], claims.Later)
+        with pytest.raises(DeriveError, match="building the claim took more than 0 CPU") \
+                as raised:
+            later[0].claim  # noqa: B018
+        assert (raised.value.file, raised.value.line) == ("course.yaml", 4)
+
+
+def test_an_allowance_stops_work_where_it_runs_out():
+    allowance = limits.Allowance(0.2)
+    assert allowance.spend(lambda: 42) == 42
+    with pytest.raises(limits.OutOfTime):
+        allowance.spend(lambda: sum(i * i for i in range(10 ** 9)))
+    assert allowance.left <= 0.05
+    with pytest.raises(limits.OutOfTime):
+        allowance.spend(lambda: 42)
