@@ -362,6 +362,8 @@ def _swapped(network: Network, results: list[Result], budget: float, one) -> Non
     for wrong in groups.values():
         names = list(wrong[0].claim.index)
         for a, b in itertools.combinations(names, 2):
+            if any(r.claim.index[a] == r.claim.index[b] for r in wrong):
+                continue  # exchanged, the same values are the same wrong claim
             try:  # the first alone, then (if the exchange mends it) every one
                 if _exchanged(network, wrong[:1], a, b, budget, one) and \
                         _exchanged(network, wrong, a, b, budget, one):

@@ -61,9 +61,10 @@ class Claim:
 
 
 class Later(Claim):
-    """A template's instance whose claim and truth are built when first read: they are the
-    first instance's relabelled (`orbit`), so judging needs neither, and a report reads
-    them for the instances it shows. `make`: (claim builder, truth builder)."""
+    """A claim whose claim and truth are built when first read. A template's instance or
+    a matrix's entry that is its first's relabelled (`orbit`): judging needs neither, and
+    a report reads them for those it shows. A matrix check's summary: only a report reads
+    its matrices. `make`: (claim builder, truth builder)."""
 
     def __init__(self, *args, make: tuple | None = None, **fields):
         if make is None or args:  # (dataclasses.replace: claim and truth given)
@@ -100,9 +101,9 @@ class Later(Claim):
 
 
 @dataclass
-class Deferred:
-    """What the claims of one check built when read may spend between them: nodes
-    (`work`) and CPU seconds; their errors are located in `file`."""
+class LaterBudget:
+    """What the `Later` claims of one check may spend between them: nodes (`work`) and
+    CPU seconds; their errors are located in `file`."""
 
     work: expr.Work
     file: str
@@ -428,8 +429,8 @@ def _expand(network: Network, check: Check):
     found = list(_instances(network, check, [body for _, body in bodies]))
     plan = _layout(network, check, names, [body for _, body in bodies], found) \
         if bodies and not mistakes else None
-    later = Deferred(expr.Work(seconds=math.inf), file,  # what the claims built when
-                     limits.Allowance(limits.build_limit(len(network.quantities))))
+    later = LaterBudget(expr.Work(seconds=math.inf), file,  # what the claims built when
+                        limits.Allowance(limits.build_limit(len(network.quantities))))
     # read spend between them, as `work` and `_built` bound what is built now
     derivative = partial(calculus.derivative, network)
     shared = [dict(file=file, line=formula.line, text=formula.text, expect=check.expect,

@@ -65,13 +65,12 @@ class NoLayer(ClaimError):
     "A numbered name for a layer the network does not have (a template skips that layer)"
 
 
+REFUSALS = (ValueError, TypeError, ArithmeticError, RecursionError)  # SymPy's, building
+
+
 def unbuilt(exc: Exception) -> ClaimError:
     """SymPy's refusal to build a formula (Max(1/0, out_h1) is "not comparable"; a
     recursion too deep), as the claim's error."""
     if isinstance(exc, RecursionError):
         return ClaimError("the formula is nested too deeply")
     return ClaimError(f"the formula cannot be built: {echo(str(exc), 80)}")
-
-
-REFUSALS = (ValueError, TypeError, ArithmeticError, RecursionError)  # what `unbuilt` takes
-
