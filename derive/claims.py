@@ -103,10 +103,12 @@ class Later(Claim):
 @dataclass
 class LaterBudget:
     """What the `Later` claims of one check may spend between them: nodes (`work`) and
-    CPU seconds; their errors are located in `file`."""
+    CPU seconds; their errors are located in `file` and named by `exercise`, as the
+    errors of the claims built at once are."""
 
     work: expr.Work
     file: str
+    exercise: str | None
     seconds: limits.Allowance
 
     def built(self, formula: Formula, action):
@@ -118,7 +120,7 @@ class LaterBudget:
                                f"{self.seconds.seconds:g} CPU seconds")
         except DeriveError as exc:
             error = exc
-        raise error.located(self.file, formula.line) from None
+        raise _named(error, self.exercise).located(self.file, formula.line) from None
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Claim)
@@ -273,9 +275,15 @@ def _for_check(network: Network, check: Check, make):
             raise check.error
         return make(network, check)
     except DeriveError as exc:
-        if check.exercise is not None and not exc.message.startswith("answers."):
-            exc.message = f"answers.{check.exercise}: {exc.message}"
-        raise exc.located(check.file or network.spec.file, check.line) from None
+        raise _named(exc, check.exercise).located(check.file or network.spec.file,
+                                                  check.line) from None
+
+
+def _named(exc: DeriveError, exercise: str | None) -> DeriveError:
+    """The error named by the exercise whose answer it is about."""
+    if exercise is not None and not exc.message.startswith("answers."):
+        exc.message = f"answers.{exercise}: {exc.message}"
+    return exc
 
 
 @dataclass(frozen=True)
@@ -429,9 +437,10 @@ def _expand(network: Network, check: Check):
     found = list(_instances(network, check, [body for _, body in bodies]))
     plan = _layout(network, check, names, [body for _, body in bodies], found) \
         if bodies and not mistakes else None
-    later = LaterBudget(expr.Work(seconds=math.inf), file,  # what the claims built when
+    later = LaterBudget(expr.Work(seconds=math.inf), file, check.exercise,  # what the
                         limits.Allowance(limits.build_limit(len(network.quantities))))
-    # read spend between them, as `work` and `_built` bound what is built now
+    # claims built when read spend between them, as `work` and `_built` bound what is
+    # built now
     derivative = partial(calculus.derivative, network)
     shared = [dict(file=file, line=formula.line, text=formula.text, expect=check.expect,
                    assume=check.assume, exercise=check.exercise,
@@ -539,7 +548,7 @@ def _entries(whole: Claim, of, wrt, plan, later, formula: Formula) -> list[Claim
     With a layout (`plan`), an entry that is another's image is built when read. (Run
     under `_located`: an error in an entry made now is the formula's.)"""
     grid = Grid(matrices.shape(whole.truth), matrices.shape(whole.claim), whole.claim,
-                whole.truth)
+                whole.truth, read=partial(later.built, formula))
     whole = _summary(whole, grid)
     n, m = grid.shape
     grid.names = {(r, c): _entry_names(of, wrt, r, c)
@@ -558,11 +567,11 @@ def _entries(whole: Claim, of, wrt, plan, later, formula: Formula) -> list[Claim
         if perms:
             grid.entries[r, c] = Later(
                 claim=None, truth=None, orbit=((*whole.index.values(), *first), perms),
-                **fields, make=(partial(later.built, formula, partial(grid.claim_at, r, c)),
-                                partial(grid.truth_at, r, c)))
+                **fields, make=(partial(grid.claim_at, r, c), partial(grid.truth_at, r, c)))
         else:
-            grid.entries[r, c] = Claim(
-                claim=grid.claim_at(r, c), truth=grid.truth_at(r, c), **fields,
+            grid.entries[r, c] = Claim(  # (made now: within the build's limit)
+                claim=matrices.entry(grid.claim, r - 1, c - 1), truth=grid.truth_at(r, c),
+                **fields,
                 orbit=None if plan is None else ((*whole.index.values(), r, c), {}))
     return list(grid.entries.values())
 
@@ -573,7 +582,8 @@ def _summary(whole: Claim, grid: Grid) -> Later:
     fields = {name: getattr(whole, name) for name in whole.__dataclass_fields__
               if name not in ("claim", "truth")}
     summary = Later(claim=None, truth=None, **{**fields, "grid": grid},
-                    make=(lambda: _shown(grid.claim), lambda: _shown(grid.truth)))
+                    make=(lambda: grid.read(lambda: _shown(grid.claim)),
+                          lambda: _shown(grid.truth)))
     grid.summary = summary
     return summary
 

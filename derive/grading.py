@@ -101,8 +101,12 @@ class Course:
                 mark.problem = printable(str(error))
                 mark.feedback = [mark.problem]
                 continue
-            results = api.check_claims(network, group, self.budget, judge=judge)
-            _score(mark, results)
+            try:  # (a claim built only when judged, a matrix's entry, may fail then)
+                results = api.check_claims(network, group, self.budget, judge=judge)
+                _score(mark, results)
+            except DeriveError as exc:
+                mark.problem = printable(str(exc))
+                mark.feedback = [mark.problem]
         return Graded(str(path), list(marks.values()),
                       notes=[printable(str(p)) for p in network.spec.problems])
 

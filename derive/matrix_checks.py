@@ -30,6 +30,8 @@ class Grid:
     names: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)  # of, wrt
     summary: object = None  # the Claim that stands for the whole check in reports
     entries: dict = field(default_factory=dict)  # (row, column) -> the entry's Claim
+    read: object = field(default=lambda action: action(), repr=False)  # read(action):
+    # an entry of the claim made, within what the check may spend (claims.LaterBudget)
 
     @property
     def fits(self) -> bool:
@@ -37,7 +39,7 @@ class Grid:
 
     def claim_at(self, r: int, c: int):
         """The claim's entry (r, c), 1-based: made now if it was not."""
-        return matrices.entry(self.claim, r - 1, c - 1)
+        return self.read(lambda: matrices.entry(self.claim, r - 1, c - 1))
 
     def truth_at(self, r: int, c: int):
         return matrices.entry(self.truth, r - 1, c - 1)

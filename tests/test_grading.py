@@ -329,3 +329,21 @@ def test_quiet_shows_failures_and_a_template_failing_alike_once(tmp_path):
     assert result.output.count("is incorrect, expected correct") == 1
     assert "6 of 9 instances wrong; first j=1, k=2:" in result.output
     assert "10 checks: 4 ok, 6 failed" in result.output
+
+
+def test_a_claim_built_only_when_judged_costs_its_exercise_alone(course, monkeypatch):
+    """A template's instances past its first are built when judged: should that run out
+    of the check's CPU allowance, the exercise has the problem and the class is graded."""
+    from derive import limits
+
+    allowance = limits.Allowance
+    monkeypatch.setattr(limits, "Allowance", lambda seconds: allowance(0.0))
+    student(course, "ana", SOLUTION + "  output_weights: delta_o[j]*out_h[k]\n")
+    student(course, "bob", SOLUTION)
+    result = grade(*sorted((course / "submissions").iterdir()), "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {Path(s["submission"]).name: s for s in json.loads(result.output)["submissions"]}
+    mark = rows["ana"]["exercises"]["output_weights"]
+    assert mark["score"] == 0 and "answers.output_weights: building the claim took more " \
+        "than 0 CPU seconds" in " ".join(mark["feedback"])
+    assert rows["ana"]["total"] == rows["bob"]["total"] == 5
