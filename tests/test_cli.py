@@ -233,12 +233,19 @@ def test_a_failing_check_in_a_file_exits_1(tmp_path):
     assert data["ok"] is False and data["checks"][0]["line"] == claim_line
 
 
-def test_the_installed_command_runs_in_a_real_process():
+def test_the_installed_command_runs_in_a_real_process(tmp_path):
     exe = shutil.which("derive") or str(Path(sys.executable).parent / "derive")
     done = subprocess.run([exe, "check", MAZUR, "--format", "json"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ok"] is True
+    wrong = tmp_path / "wrong.yaml"  # (it ends without tearing its objects down: the
+    wrong.write_text(Path(MAZUR).read_text().split("checks:")[0]  # status and every
+                     + "checks:\n  - wrt: w5\n    claim: 2*delta_o1*out_h1\n")  # byte
+    failed = subprocess.run([exe, "check", str(wrong)], capture_output=True, text=True,
+                            timeout=120)  # of output must survive that)
+    assert failed.returncode == 1, failed.stderr
+    assert failed.stdout.rstrip().endswith("1 checks: 0 ok, 1 failed")
     bad = subprocess.run([exe, "grad", MAZUR, "--wrt", "nope"], capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 2
