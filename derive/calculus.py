@@ -137,5 +137,10 @@ def parents(network: Network, quantity: Quantity) -> set[sp.Symbol]:
     """The symbols a quantity's definition uses (SymPy recomputes free_symbols each time)."""
     table = network.cache.setdefault("parents", {})
     if quantity.symbol not in table:
-        table[quantity.symbol] = quantity.definition.free_symbols
+        linear = network.linear.get(quantity.symbol)
+        if linear is not None and all(w.is_Symbol for w in linear[0]):  # a net: read off
+            weights, sources, bias = linear  # its lists, not its hundreds of products
+            table[quantity.symbol] = {*weights, *sources} | ({bias} if bias else set())
+        else:  # (a fixed weight of 0 drops its source from the definition)
+            table[quantity.symbol] = quantity.definition.free_symbols
     return table[quantity.symbol]

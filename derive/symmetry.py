@@ -36,6 +36,7 @@ class Symmetry:
         self._symmetric: dict[int, bool] = {}
         self._by_unit: dict | None = None
         self._at_names: dict | None = None
+        self._name_counts: Counter | None = None
         self._linear_names: dict = {}
         if len(network.suffixes) > 1:  # several examples: no relabelling is trusted yet,
             self._symmetric = dict.fromkeys(range(len(self.sizes)), False)  # each judged
@@ -78,20 +79,26 @@ class Symmetry:
     def _automorphism(self, perms: Permutations) -> bool:
         """Does the relabelling map symbols one to one and every definition onto one?
         (By the symbols' names, which hash in C: a cycle of 784 inputs moves 25,000.)"""
-        at = self._names_at()
-        mapping: dict[str | None, str | None] = {}
-        for position, name in at.items():
-            moved = _moved(position, perms)
+        at, by_unit = self._names_at(), self._index()
+        visited = dict.fromkeys(p for layer, perm in perms.items() for unit in perm
+                                for p in by_unit.get((layer, unit), ()))
+        mapping: dict[str | None, str | None] = {}  # (only the positions of units that
+        for position in visited:  # move: every other position is its own image)
+            moved, name = _moved(position, perms), at[position]
             if moved not in at:  # a weight with no counterpart (a partial from:)
                 return False
             image = at[moved]
             if (name is None) != (image is None) or mapping.setdefault(name, image) != image:
                 return False
-        network = self.network
-        names = {s: t for s, t in mapping.items() if s is not None and s != t}
-        mapping = {network[s].symbol: network[t].symbol for s, t in names.items()}
+        mapping.pop(None, None)
         if len(set(mapping.values())) != len(mapping):
-            return False
+            return False  # (the units that move are sent onto themselves: so are names)
+        names = {s: t for s, t in mapping.items() if s != t}
+        seen, counts = Counter(map(at.__getitem__, visited)), self._counts()
+        if any(seen[s] != counts[s] for s in names):
+            return False  # a name tied to a position that stays, so it must stay too
+        network = self.network
+        mapping = {network[s].symbol: network[t].symbol for s, t in names.items()}
         moved = set(mapping)
         for quantity in network.quantities.values():
             definition = quantity.definition
@@ -132,6 +139,12 @@ class Symmetry:
                 [w.name if w.is_Symbol else w for w in weights], [s.name for s in sources],
                 None if bias is None else bias.name)
         return self._linear_names[net]
+
+    def _counts(self) -> Counter:
+        """How many positions each name holds (more than one: tied)."""
+        if self._name_counts is None:
+            self._name_counts = Counter(self._names_at().values())
+        return self._name_counts
 
     def _index(self) -> dict:
         """Each unit's positions."""

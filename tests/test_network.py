@@ -37,3 +37,21 @@ def test_other_symbols_and_fixed_weights_go_through_sympy():
     assert network.product(y, x).args == sp.Mul(x, y).args
     terms = [2 * y, network.product(y, network.symbol("a")), network.symbol("b")]
     assert network.weighted_sum(terms).args == sp.Add(*terms).args
+
+
+def test_a_nets_parents_read_off_its_lists_are_its_definitions_symbols():
+    from pathlib import Path
+
+    from derive import api, calculus
+
+    fixed = {"inputs": ["x1", "x2"], "layers": [
+        {"name": "h", "units": 2, "activation": "tanh", "weights": [["a", 0], [2, "a"]],
+         "bias": "a"},
+        {"name": "o", "units": 1, "activation": "sigmoid"}], "loss": "sse"}
+    specs = [*sorted((Path(__file__).parent.parent / "specs").glob("*.yaml")), fixed]
+    for spec in specs:
+        built = api.load(spec)
+        for quantity in built.quantities.values():
+            if quantity.definition is not None:
+                assert calculus.parents(built, quantity) == \
+                    quantity.definition.free_symbols, (spec, quantity.name)
