@@ -113,7 +113,9 @@ def test_two_indices_in_one_layer_give_two_orbits():
 @pytest.mark.parametrize("extra, layer", [
     ({"weights": [["a1", "a1", "a3"], ["a4", "a5", "a6"], ["a7", "a8", "a9"]]}, 1),  # tied in a row
     ({"bias": ["b1", "b2", "b2"]}, 1),  # a bias shared by some units only
-])
+    ({"weights": [["a1", "a2", "a3"], ["a4", "a5", "a6"], ["a7", "a8", "a1"]]}, 0),  # tied
+    ({"weights": [["a1", "a2", "a3"], ["a4", "a5", "a6"], ["a7", "a8", "a1"]]}, 1),  # to a
+])  # unit the swap of units 1 and 2 leaves in place
 def test_what_singles_a_unit_out_breaks_the_symmetry(extra, layer):
     network = network_of(**extra)
     assert not symmetry.of(network).symmetric(layer)
