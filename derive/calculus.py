@@ -140,7 +140,8 @@ def parents(network: Network, quantity: Quantity) -> set[sp.Symbol]:
         linear = network.linear.get(quantity.symbol)
         if linear is not None and all(w.is_Symbol for w in linear[0]):  # a net: read off
             weights, sources, bias = linear  # its lists, not its hundreds of products
-            table[quantity.symbol] = {*weights, *sources} | ({bias} if bias else set())
+            biases = [] if bias is None else [bias]
+            table[quantity.symbol] = {*weights, *sources, *biases}
         else:  # (a fixed weight of 0 drops its source from the definition)
             table[quantity.symbol] = quantity.definition.free_symbols
     return table[quantity.symbol]

@@ -239,11 +239,13 @@ def test_the_installed_command_runs_in_a_real_process(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ok"] is True
-    wrong = tmp_path / "wrong.yaml"  # (it ends without tearing its objects down: the
-    wrong.write_text(Path(MAZUR).read_text().split("checks:")[0]  # status and every
-                     + "checks:\n  - wrt: w5\n    claim: 2*delta_o1*out_h1\n")  # byte
+    # It ends without tearing its objects down: a failing status and the whole output
+    # must survive that.
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(Path(MAZUR).read_text().split("checks:")[0]
+                     + "checks:\n  - wrt: w5\n    claim: 2*delta_o1*out_h1\n")
     failed = subprocess.run([exe, "check", str(wrong)], capture_output=True, text=True,
-                            timeout=120)  # of output must survive that)
+                            timeout=120)
     assert failed.returncode == 1, failed.stderr
     assert failed.stdout.rstrip().endswith("1 checks: 0 ok, 1 failed")
     bad = subprocess.run([exe, "grad", MAZUR, "--wrt", "nope"], capture_output=True, text=True,
