@@ -43,6 +43,7 @@ PARAMS = (1, 4, Fraction(1, 2), 10, 2, 6, Fraction(1, 4), 3)  # ranges [-s, s], 
 INPUTS = (2, 1, 4, 10, Fraction(1, 2), 3, 1, 50)
 TARGETS = (1, 2, 5, Fraction(1, 2), 20, 1, 3, 100)  # regression targets: any real
 PROBABILITY_LOSSES = {"cross_entropy", "binary_cross_entropy"}  # targets in [0, 1]
+READABLE = (2, 4, 8)  # decimal places a counterexample is shown at, where it holds there
 TAIL = 10**12  # a coordinate is a multiple of 1/q, q drawn from [TAIL, 2*TAIL): generic
 
 
@@ -281,7 +282,10 @@ class Screen:
             except (numeric.Undefined, numeric.Missing):
                 continue
             if abs(c - t) > mpmath.mpf(10) ** (-(DIGITS // 2)) * max(abs(c), abs(t)):
-                found = self._confirmed_at(point, env)
+                # the readable point first: where the difference holds there, it is the
+                # counterexample shown, and the raw point need not be confirmed as well
+                found = self.confirmed(self._shortened(point, READABLE[0])) or \
+                    self._confirmed_at(point, env)
                 if found is not None:
                     return found
         return None
@@ -470,18 +474,26 @@ class Screen:
 
     def readable(self, sample: Sample) -> Sample:
         """The counterexample at a point of short decimals, where it still holds there."""
-        for places in (2, 4, 8):
-            point = {name: Fraction(round(v * 10**places), 10**places)
-                     for name, v in sample.point.items()}
-            if self.assume:
-                point.update({n: v for n, v in sample.point.items()
-                              if self.network[n].kind == "target"})
+        for places in READABLE:
+            point = self._shortened(sample.point, places)
             if point == sample.point:
                 return sample
             again = self.confirmed(point)  # straight to the higher precisions
             if again is not None:
                 return again
         return sample
+
+    def _shortened(self, point: dict, places: int) -> dict:
+        """The point at `places` decimals, but for targets an assumption fixes."""
+        scale = 10**places
+        short = {}
+        for name, v in point.items():
+            v = v if type(v) is Fraction else Fraction(v)
+            short[name] = v if scale % v.denominator == 0 else \
+                Fraction(_rounded(v, scale), scale)
+        if self.assume:
+            short.update({n: v for n, v in point.items() if self.network[n].kind == "target"})
+        return short
 
 
 def _fingerprint(*parts) -> int:

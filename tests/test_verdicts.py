@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
+import mpmath
 import pytest
 import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from derive import api, calculus, forward, limits
+from derive import api, calculus, forward, limits, numeric, screen
 
 SPECS = Path(__file__).parent.parent / "specs"
 
@@ -57,6 +58,20 @@ def test_counterexample_is_readable_and_confirmed(mazur):
     point = v.counterexample["point"]
     assert all(round(x, 2) == x for x in point.values())  # short decimals
     assert v.counterexample["claim"] != pytest.approx(v.counterexample["truth"])
+
+
+def test_the_quick_look_confirms_its_difference_at_the_readable_point(mazur):
+    """The point shown is the one the difference was confirmed at (twice the precisions),
+    not a raw point's rounding taken on trust."""
+    truth = calculus.gradient(mazur, "w5")
+    claim = 2 * truth
+    found = screen.Screen(mazur, claim, truth, None).quick()
+    assert found is not None and found.differ
+    assert all(100 % v.denominator == 0 for v in found.point.values())
+    with mpmath.workdps(4 * screen.DIGITS):
+        env = forward.point_values(mazur, found.point)
+        c, t = (numeric.evaluate(e, env) for e in (claim, truth))
+        assert t != 0 and abs(c - 2 * t) <= mpmath.mpf(10) ** -150 * abs(t)
 
 
 def test_first_wrong_step_is_named(tmp_path):
