@@ -432,8 +432,12 @@ def check(source: str | Path | dict, budget: float = verdicts.BUDGET,
           level: str | None = None) -> Results:
     """Judge every check of a spec (or every exercise of an answers file)."""
     network = load(source, network, level=level)
-    items = [c for _, group in claims.every_check(network) for c in group]
-    return check_claims(network, items, budget, isolated)
+    with isolation.Judge(network, budget) if isolated else contextlib.nullcontext() as judge:
+        first = claims.first_claim(network)
+        if judge is not None and first is not None and first.answered and _judged(first):
+            judge.foresee(first.claim, first.truth, first.assume, first.hinted)
+        items = [c for _, group in claims.every_check(network) for c in group]
+        return check_claims(network, items, budget, isolated, judge)
 
 
 def check_one(network: Network, wrt: str, claim: str, of: str = "E_total",

@@ -257,11 +257,25 @@ def claims_of(network: Network, check: Check) -> list[Claim]:
     return _for_check(network, check, _built)
 
 
-def _built(network: Network, check: Check) -> list[Claim]:
+def first_claim(network: Network) -> Claim | None:
+    """The first claim of the spec's first check, made alone (no other instance of its
+    template, no layout): it can be judged while the others are made. None where the
+    check makes no claim, or an error (raised again when every claim is made)."""
+    if not network.spec.checks:
+        return None
+    try:
+        made = _for_check(network, network.spec.checks[0], partial(_built, first=True))
+    except DeriveError:
+        return None
+    return made[0] if made else None
+
+
+def _built(network: Network, check: Check, first: bool = False) -> list[Claim]:
+    """The check's claims (`first`: its first claim alone), made within the limit."""
     limit = limits.build_limit(len(network.quantities))
     try:
         with limits.time_limit(limit):  # a single SymPy call, where it can be stopped
-            return list(_expand(network, check))
+            return list(itertools.islice(_expand(network, check, first), 1 if first else None))
     except limits.OutOfTime:
         raise ClaimError(f"building the claim took more than {limit:g} CPU "
                          f"seconds") from None
@@ -423,7 +437,7 @@ def _written(value, text: str, env: dict) -> str:
     return text.replace(" ", "")
 
 
-def _expand(network: Network, check: Check):
+def _expand(network: Network, check: Check, first: bool = False):
     if check.assume is not None and network.spec.examples > 1:
         raise ClaimError("assume: is not available in a spec with several examples (a "
                          "condition on each example's targets is not supported yet)")
@@ -434,7 +448,8 @@ def _expand(network: Network, check: Check):
     names.template_layer = _template_layer(check)
     sums: dict = {}
     work = expr.Work(seconds=limits.build_limit(len(network.quantities)))
-    found = list(_instances(network, check, [body for _, body in bodies]))
+    found = list(itertools.islice(_instances(network, check, [body for _, body in bodies]),
+                                  1 if first else None))
     plan = _layout(network, check, names, [body for _, body in bodies], found) \
         if bodies and not mistakes else None
     later = LaterBudget(expr.Work(seconds=math.inf), file, check.exercise,  # what the

@@ -20,6 +20,7 @@ import os
 import pickle
 import signal
 import sys
+import time
 
 from . import limits, verdicts
 from .network import Network
@@ -45,6 +46,8 @@ class Judge:
         self.network, self.budget = network, budget
         self.worker: _Worker | None = None
         self.spent: dict = {}  # CPU seconds each file's claims took, killed ones at their limit
+        self.ahead: tuple | None = None  # (request, when its answer is due) sent before asked
+        self.foreseen: bool | None = None  # whether the request sent ahead was the one asked
 
     def __enter__(self) -> Judge:
         return self
@@ -56,6 +59,21 @@ class Judge:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        self.ahead = None
+
+    def foresee(self, claim, truth, assume: str | None, hinted: bool = True) -> None:
+        """Start judging the claim likely to be asked first, before it is asked: the
+        worker judges it while this process makes the others (a template's 25,000
+        instances take a second). Asked for another, the worker is replaced."""
+        if self.worker is not None or self.ahead is not None:
+            return
+        limit = limits.claim_limit(self.budget)
+        request = (claim, truth, assume, self.budget, limit, hinted)
+        self.worker = _Worker(self.network)
+        if self.worker.send(request) is None:
+            self.ahead = (request, time.monotonic() + WALL * limit + GRACE)
+        else:  # not sent: asked for, it is sent again, and fails as it would have
+            self.close()
 
     def __call__(self, claim, truth, assume: str | None, budget: float | None = None,
                  hinted: bool = True, file: str | None = None) -> Verdict:
@@ -66,10 +84,14 @@ class Judge:
         if self.spent.get(file, 0.0) > limits.FILE:
             return Verdict("undecided", hint=f"not judged: the claims before it used up the "
                            f"limit of {limits.FILE:g} CPU seconds for one file")
-        if self.worker is None:
-            self.worker = _Worker(self.network)
-        outcome = self.worker.ask((claim, truth, assume, budget, limit, hinted),
-                                  WALL * limit + GRACE)
+        request = (claim, truth, assume, budget, limit, hinted)
+        due = self._sent_ahead(request)
+        if due is not None:
+            outcome = self.worker.receive(max(0.0, due - time.monotonic()))
+        else:
+            if self.worker is None:
+                self.worker = _Worker(self.network)
+            outcome = self.worker.ask(request, WALL * limit + GRACE)
         if outcome is None or outcome[0] != "verdict":
             self.worker.stop()
             self.worker = None
@@ -79,6 +101,18 @@ class Judge:
         _, verdict, seconds = outcome
         self.spent[file] = self.spent.get(file, 0.0) + seconds
         return verdict
+
+    def _sent_ahead(self, request: tuple) -> float | None:
+        """When the answer is due, if this request was sent ahead; else None (and a
+        worker busy with another request is replaced)."""
+        if self.ahead is None:
+            return None
+        (sent, due), self.ahead = self.ahead, None
+        self.foreseen = sent == request
+        if self.foreseen:
+            return due
+        self.close()
+        return None
 
 
 def _failed(outcome, limit: float) -> Verdict:
@@ -117,14 +151,30 @@ class _Worker:
 
     def ask(self, request, wall: float):
         """The worker's answer, or None if it died or was past the wall-clock bound."""
+        failed = self.send(request)
+        return self.receive(wall) if failed is None else failed
+
+    def send(self, request):
+        """None once the request is on its way; else why it is not (as `ask` says)."""
         try:
             self.conn.send(request)
+        except (EOFError, OSError):
+            return self._ended() or ("error", "the process judging it could not be reached")
+        except (RecursionError, pickle.PicklingError):  # too deep to send: nothing was sent
+            return ("error", "the formulas are nested too deeply to be judged")
+        return None
+
+    def receive(self, wall: float):
+        """The answer to the request sent last, or None (as `ask`)."""
+        try:
             if self.conn.poll(wall):
                 return self.conn.recv()
         except (EOFError, OSError):
             pass
-        except (RecursionError, pickle.PicklingError):  # too deep to send: nothing was sent
-            return ("error", "the formulas are nested too deeply to be judged")
+        return self._ended()
+
+    def _ended(self):
+        """None while the worker is alive (past the wall-clock bound), else how it ended."""
         self.process.join(0.5)
         code = self.process.exitcode
         if code is None:  # alive, but past the wall-clock bound

@@ -173,3 +173,45 @@ def test_a_claim_too_deep_to_send_to_the_worker_is_undecided():
         assert "nested too deeply" in verdict.hint
         [after] = claims.one_claim(network, "w5", HARMLESS)
         assert judge(after.claim, after.truth, None).verdict == "correct"
+
+
+def test_a_claim_sent_ahead_is_answered_when_asked_and_a_wrong_guess_costs_nothing(hostile):
+    """The worker may start on the first claim while the others are made; asked for
+    another, it is replaced, and a claim stuck ahead does not hold the next one up."""
+    network = api.load(MAZUR)
+    [right] = claims.one_claim(network, "w5", HARMLESS)
+    [wrong] = claims.one_claim(network, "w5", "2*" + HARMLESS)
+    with isolation.Judge(network) as judge:
+        judge.foresee(right.claim, right.truth, None)
+        assert judge(right.claim, right.truth, None).verdict == "correct"
+        assert judge.foreseen is True
+        judge.close()
+        judge.foresee(right.claim, right.truth, None)
+        assert judge(wrong.claim, wrong.truth, None).verdict == "incorrect"
+        assert judge.foreseen is False
+    hostile(forever)
+    [stuck] = claims.one_claim(network, "w5", HARMLESS + " + w1")
+    with isolation.Judge(network, 0.5) as judge:
+        judge.foresee(stuck.claim, stuck.truth, None)
+        start = time.monotonic()
+        assert judge(right.claim, right.truth, None).verdict == "correct"
+        assert time.monotonic() - start < 5
+
+
+def test_a_checks_first_claim_is_judged_while_the_rest_are_made(monkeypatch, tmp_path):
+    """api.check sends a template's first instance ahead; it must be the one asked first."""
+    seen = []
+    close = isolation.Judge.close
+    monkeypatch.setattr(isolation.Judge, "close",
+                        lambda self: (seen.append(self.foreseen), close(self)))
+    spec = tmp_path / "template.yaml"
+    spec.write_text(MAZUR.read_text().split("checks:")[0] + """checks:
+  - wrt: w_o[j, k]
+    claim: delta_o[j] * out_h[k]
+  - wrt: w1
+    claim: 2 * delta_h1 * i1
+    expect: incorrect
+""")
+    results = api.check(spec)
+    assert [r.verdict.verdict for r in results] == ["correct"] * 4 + ["incorrect"]
+    assert True in seen
