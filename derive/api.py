@@ -433,11 +433,17 @@ def check(source: str | Path | dict, budget: float = verdicts.BUDGET,
     """Judge every check of a spec (or every exercise of an answers file)."""
     network = load(source, network, level=level)
     with isolation.Judge(network, budget) if isolated else contextlib.nullcontext() as judge:
-        first = claims.first_claim(network)
-        if judge is not None and first is not None and first.answered and _judged(first):
-            judge.foresee(first.claim, first.truth, first.assume, first.hinted)
+        if judge is not None:
+            _foresee(network, judge)
         items = [c for _, group in claims.every_check(network) for c in group]
         return check_claims(network, items, budget, isolated, judge)
+
+
+def _foresee(network: Network, judge: isolation.Judge) -> None:
+    """The worker starts on the spec's first claim while the others are made."""
+    first = claims.first_claim(network)
+    if first is not None and first.answered and _judged(first):
+        judge.foresee(first.claim, first.truth, first.assume, first.hinted)
 
 
 def check_one(network: Network, wrt: str, claim: str, of: str = "E_total",

@@ -260,7 +260,8 @@ def claims_of(network: Network, check: Check) -> list[Claim]:
 def first_claim(network: Network) -> Claim | None:
     """The first claim of the spec's first check, made alone (no other instance of its
     template, no layout): it can be judged while the others are made. None where the
-    check makes no claim, or an error (raised again when every claim is made)."""
+    check is about a matrix (its entries are made with its layout), makes no claim, or
+    raises (as it does again when every claim is made)."""
     if not network.spec.checks:
         return None
     try:
@@ -463,6 +464,8 @@ def _expand(network: Network, check: Check, first: bool = False):
                    rebuild=partial(_rebuilt, network, body))  # (the same for every instance)
               for number, (formula, body) in enumerate(bodies, start=1)]
     for env, of, wrt in found:
+        if first and (matrices.is_matrix(of) or matrices.is_matrix(wrt)):
+            return  # its entries are made with the matrix's layout, not alone
         orbit = plan.orbit(env) if plan is not None else None
         deferred = orbit is not None and bool(orbit[1])  # another's image: built when
         truth = partial(matrices.derivative, of, wrt, derivative)  # read, if ever

@@ -215,3 +215,21 @@ def test_a_checks_first_claim_is_judged_while_the_rest_are_made(monkeypatch, tmp
     results = api.check(spec)
     assert [r.verdict.verdict for r in results] == ["correct"] * 4 + ["incorrect"]
     assert True in seen
+
+
+@pytest.mark.parametrize("check, made_alone", [
+    ("wrt: w_o[j, k]\n    claim: delta_o[j] * out_h[k]", True),
+    ("steps:\n      - d(E_total, w5)\n      - delta_o1 * out_h1\n    wrt: w5", True),
+    ("wrt: W_o\n    claim: delta_o @ transpose(out_h)", False),  # made with its layout
+])
+def test_the_first_claim_made_alone_is_the_first_of_all_claims(tmp_path, check, made_alone):
+    spec = tmp_path / "first.yaml"
+    spec.write_text(MAZUR.read_text().split("checks:")[0] + f"checks:\n  - {check}\n")
+    network = api.load(spec)
+    first = claims.first_claim(network)
+    if not made_alone:
+        assert first is None
+        return
+    [(_, made)] = claims.every_check(network)
+    assert (first.claim, first.truth, first.assume, first.hinted) == \
+        (made[0].claim, made[0].truth, made[0].assume, made[0].hinted)
