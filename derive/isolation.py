@@ -7,8 +7,9 @@ network (so it starts with the network built, and keeps its caches from claim to
 gets a limit of CPU time per claim from the kernel (RLIMIT_CPU, SIGXCPU) and a cap on its
 memory (RLIMIT_AS); the parent also waits no longer than a generous wall-clock bound.
 A claim that outlives its limit is `undecided`, says so, and the next claim gets a fresh
-worker. Where fork is not available, the worker is spawned and builds the network from
-the spec.
+worker. The first claim can be sent ahead (`foresee`), to be judged while this process
+makes the others. Where fork is not available, the worker is spawned and builds the
+network from the spec.
 """
 
 from __future__ import annotations
