@@ -38,6 +38,8 @@ class Symmetry:
         self._at_names: dict | None = None
         self._name_counts: Counter | None = None
         self._linear_names: dict = {}
+        self._by_name: dict | None = None
+        self._with_definitions: list | None = None
         if len(network.suffixes) > 1:  # several examples: no relabelling is trusted yet,
             self._symmetric = dict.fromkeys(range(len(self.sizes)), False)  # each judged
             return                                                           # on its own
@@ -97,13 +99,11 @@ class Symmetry:
         seen, counts = Counter(map(at.__getitem__, visited)), self._counts()
         if any(seen[s] != counts[s] for s in names):
             return False  # a name tied to a position that stays, so it must stay too
-        network = self.network
-        mapping = {network[s].symbol: network[t].symbol for s, t in names.items()}
+        network, symbols = self.network, self._symbols()
+        mapping = {symbols[s]: symbols[t] for s, t in names.items()}
         moved = set(mapping)
-        for quantity in network.quantities.values():
+        for quantity in self._defined():
             definition = quantity.definition
-            if definition is None:
-                continue
             image = mapping.get(quantity.symbol, quantity.symbol)
             if not (quantity.symbol in moved or calculus.parents(network, quantity) & moved):
                 continue
@@ -113,6 +113,18 @@ class Symmetry:
             elif not sends(definition, network.quantity_of(image).definition, mapping):
                 return False
         return True
+
+    def _symbols(self) -> dict[str, sp.Symbol]:
+        if self._by_name is None:
+            self._by_name = {n: q.symbol for n, q in self.network.quantities.items()}
+        return self._by_name
+
+    def _defined(self) -> list:
+        """The quantities with a definition (a few hundred of 784-32-10's 26,000)."""
+        if self._with_definitions is None:
+            self._with_definitions = [q for q in self.network.quantities.values()
+                                      if q.definition is not None]
+        return self._with_definitions
 
     def _names_at(self) -> dict[Position, str | None]:
         if self._at_names is None:
