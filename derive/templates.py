@@ -16,10 +16,11 @@ for term and at a screening point, and only if one fails are they all compared a
 
 from __future__ import annotations
 
-import math
 import random
 from collections import defaultdict
 from functools import partial
+
+import mpmath
 
 from . import numeric, screen, symmetry, verdicts
 from .claims import Claim
@@ -27,6 +28,7 @@ from .network import Network
 from .verdicts import Verdict
 
 AGREE = 1e-9  # relative, in float64: closer than this is no reason to look again
+LOOK = 15  # digits a sampled instance is compared at (a look, as float64's, not evidence)
 SAMPLED: dict = {}  # the mapping of a layout's members that a sample stood for (by identity)
 TOGETHER = 64  # smaller templates are judged one by one: checking the symmetry and
 # loading NumPy would cost more than it saves
@@ -75,7 +77,8 @@ class _Template:
             else:
                 orbits[found[0]].append((index, *found[1:]))
         if any(claim.orbit is not None for claim in group):  # made before a worker forks,
-            _floats(network, group[0].assume, 0)  # the sample's point serves its quick look
+            screen.points(network, group[0].assume, 1)  # the sample's point serves its
+            # quick look
         for first, members in orbits.items():
             verdict = result[first] = self.alone(group[first], budget)
             again = budget
@@ -124,31 +127,33 @@ class _Template:
     def _images_at_a_point(self, first: int, sample: list[tuple], proved: bool) -> bool:
         """Is each sampled member the first's image (and, `proved`, equal to its truth)?"""
         rep, symbols = self.group[first], self._symbols(first)
-        values = _floats(self.network, rep.assume, 0)
-        if values is None:
+        made = screen.points(self.network, rep.assume, 1)
+        if not made:
             return False  # no screening point: unconfirmed, so compared one by one
-        for index, _, perms in sample:
-            member = self.group[index]
-            mapping = self.table.mapping(symbols, perms)
-            if not (symmetry.sends(rep.claim, member.claim, mapping)  # exactly, as the
-                    and symmetry.sends(rep.truth, member.truth, mapping)):  # others are
-                return False
-            try:
-                ours = {s: values[s] for s in self._symbols(index)}
-                image = {s: values[mapping.get(s, s)] for s in symbols}
-                claim, truth = (numeric.evaluate_arrays(getattr(member, side), ours)
-                                for side in ("claim", "truth"))
-                pairs = [(claim, numeric.evaluate_arrays(rep.claim, image)),
-                         (truth, numeric.evaluate_arrays(rep.truth, image))]
-                if proved:
-                    pairs.append((claim, truth))
-            except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError):
-                return False  # not evaluated here: unconfirmed, so compared one by one
-            for a, b in pairs:
-                a, b = complex(a), complex(b)
-                if not all(map(math.isfinite, (a.real, a.imag, b.real, b.imag))) or \
-                        abs(a - b) > AGREE * max(1.0, abs(a), abs(b)):
-                    return False  # (a number past float's range confirms nothing)
+        values = made[0][1]
+        with mpmath.workdps(LOOK):
+            for index, _, perms in sample:
+                member = self.group[index]
+                mapping = self.table.mapping(symbols, perms)
+                if not (symmetry.sends(rep.claim, member.claim, mapping)  # exactly, as
+                        and symmetry.sends(rep.truth, member.truth, mapping)):  # the
+                    return False  # others are
+                try:
+                    ours = {s: values[s] for s in self._symbols(index)}
+                    image = {s: values[mapping.get(s, s)] for s in symbols}
+                    claim, truth = (numeric.evaluate(getattr(member, side), ours)
+                                    for side in ("claim", "truth"))
+                    pairs = [(claim, numeric.evaluate(rep.claim, image)),
+                             (truth, numeric.evaluate(rep.truth, image))]
+                    if proved:
+                        pairs.append((claim, truth))
+                except (KeyError, numeric.Undefined, numeric.Missing, ArithmeticError,
+                        RecursionError):
+                    return False  # not evaluated here: unconfirmed, so compared one by one
+                for a, b in pairs:
+                    if not (mpmath.isfinite(a) and mpmath.isfinite(b)) or \
+                            abs(a - b) > AGREE * max(1, abs(a), abs(b)):
+                        return False
         return True
 
     def _first(self, claim: Claim) -> tuple[int, dict, dict] | None:
@@ -192,13 +197,13 @@ class _Template:
     def _disagreeing(self, first: int, members: list[tuple]) -> set[int]:
         """Positions of members whose claim and truth differ at a screening point, all
         members evaluated at once."""
-        import numpy as np
-
         rep, symbols = self.group[first], self._symbols(first)
         flagged: set[int] = set()
         checked = [k for k, (_, mapping, _) in enumerate(members) if mapping is not SAMPLED]
         if not checked:  # (a layout's members were looked at on a sample in _compared)
             return flagged
+        import numpy as np  # (only here: loading it costs a tenth of a 784-32-10 check)
+
         members = [members[k] for k in checked]
         for point in range(screen.QUICK_POINTS):
             values = _floats(self.network, rep.assume, point)
