@@ -461,7 +461,8 @@ def _expand(network: Network, check: Check, first: bool = False):
     shared = [dict(file=file, line=formula.line, text=formula.text, expect=check.expect,
                    assume=check.assume, exercise=check.exercise,
                    step=number if check.steps else None,
-                   rebuild=partial(_rebuilt, network, body))  # (the same for every instance)
+                   rebuild=partial(_rebuilt, network, body,  # (the same for every instance)
+                                   layer=names.template_layer))
               for number, (formula, body) in enumerate(bodies, start=1)]
     for env, of, wrt in found:
         if first and (matrices.is_matrix(of) or matrices.is_matrix(wrt)):
@@ -495,7 +496,8 @@ def _expand(network: Network, check: Check, first: bool = False):
                              lambda f: expr.evaluate(body, names, env, sums,  # noqa: B023
                                                      work, whole=grid is None))  # noqa: B023
             made = Claim(claim=claim, truth=truth, orbit=orbit, mistakes=tuple(
-                (_teachers(m, lambda f: _rebuilt(network, node, env)),  # noqa: B023
+                (_teachers(m, lambda f: _rebuilt(network, node, env,  # noqa: B023
+                                                 layer=names.template_layer)),
                  m.feedback) for m, node in mistakes) if last else (), **fields)
             if matrices.is_matrix(claim) or matrices.is_matrix(truth):
                 yield from _located(formula, partial(_entries, made, of, wrt, grid,
@@ -545,9 +547,12 @@ def _teachers(mistake, action):
         raise exc.located(mistake.file, mistake.formula.line) from None
 
 
-def _rebuilt(network: Network, body: expr.Node, env: dict):
-    """The claim read with other index values (no rules of use: this is for a hint)."""
-    return expr.evaluate(body, Names(network), env)
+def _rebuilt(network: Network, body: expr.Node, env: dict, layer: str | None = None):
+    """The claim read with other index values (no rules of use: this is for a hint), in
+    the template's layer (`layer`: whose delta LaTeX's \\delta_k is)."""
+    names = Names(network)
+    names.template_layer = layer
+    return expr.evaluate(body, names, env)
 
 
 def _grid_layout(network: Network, check: Check, of, wrt, body: expr.Node, env: dict):

@@ -131,12 +131,15 @@ def _mended(claim: sp.Expr, term) -> sp.Expr | None:
     return None
 
 
-def test_swapped_template_indices_are_named(networks):
+@pytest.mark.parametrize("claim, syntax", [("delta_o[k]*out_h[j]", "sympy"),
+                                           (r"\delta_k out_{hj}", "latex")])
+def test_swapped_template_indices_are_named(networks, claim, syntax):
+    """In LaTeX too, where the template's layer tells whose delta \\delta_k is."""
     data = {"inputs": 3, "loss": "sse", "layers": [
         {"name": "h", "units": 3, "activation": "sigmoid"},
         {"name": "o", "units": 3, "activation": "sigmoid"}]}
     network = api.load(data)
-    results = api.check_one(network, "w_o[j, k]", "delta_o[k]*out_h[j]", isolated=False)
+    results = api.check_one(network, "w_o[j, k]", claim, syntax=syntax, isolated=False)
     wrong = [r for r in results if r.verdict.verdict == "incorrect"]
     assert len(wrong) == 6  # the diagonal is right as it stands
     assert all(r.verdict.hint.startswith("j and k are swapped") for r in wrong)
@@ -231,6 +234,20 @@ def test_a_templates_mistake_is_matched_instance_by_instance(tmp_path):
     mine = [r for r in results if r.claim.exercise == "any_output_weight"]
     assert [r.verdict.hint for r in mine if r.verdict.verdict == "incorrect"] == \
         ["Which unit does w_o[j, k] feed?"] * 2  # the off-diagonal instances
+
+
+def test_a_templates_mistake_in_latex_reads_its_delta_in_the_templates_layer(tmp_path):
+    extra = """  - id: latex_output_weight
+    wrt: w_o[j, k]
+    mistakes:
+      - latex: '\\delta_k out_{hj}'
+        feedback: "Which unit does w_o[j, k] feed?"
+"""
+    path = course(tmp_path, "  latex_output_weight: delta_o[k]*out_h[j]\n", extra)
+    mine = [r for r in api.check(path, isolated=False)
+            if r.claim.exercise == "latex_output_weight"]
+    assert [r.verdict.hint for r in mine if r.verdict.verdict == "incorrect"] == \
+        ["Which unit does w_o[j, k] feed?"] * 2
 
 
 def test_another_wrong_answer_gets_the_engines_hint_and_verdict_level_shows_none(tmp_path):
