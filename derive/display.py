@@ -34,14 +34,42 @@ def verdict(result) -> str:
     return f"<b style='color:{color}'>{html.escape(v.verdict + how + expected)}</b>"
 
 
+def runs(results) -> list[list]:
+    """Consecutive instances of one template with one verdict make one row: a table of
+    25,088 alike rows says no more than one, and typesetting each instance's claim took
+    minutes."""
+    found: list[list] = []
+    last = None  # the template and the verdict of the run so far
+    for result in results:
+        v = result.verdict  # (made anew at each reading: once here)
+        key = (result.claim.template, result.ok, v.verdict, v.shown_by)
+        if key[0] is not None and key == last:
+            found[-1].append(result)
+        else:
+            found.append([result])
+        last = key
+    return found
+
+
+def run_title(run: list) -> str:
+    """The first instance's title, and how many more the row stands for."""
+    return f"{run[0].title} {more(run)}".rstrip()
+
+
+def more(run: list) -> str:
+    return f"and {len(run) - 1:,} more like it" if len(run) > 1 else ""
+
+
 def results_html(results) -> str:
-    """One row per result: where, what is claimed, the verdict, the hint."""
+    """One row per result (per run of alike instances): where, what is claimed, the
+    verdict, the hint."""
     rows = []
-    for r in results:
+    for run in runs(results):
+        r = run[0]
         c, v = r.claim, r.verdict
         where = f"{c.file}:{c.line}" if c.line else c.file
         claim = code(c.text) if c.answered else "<i>no answer</i>"
-        rows.append([html.escape(where), html.escape(r.title), claim, verdict(r),
+        rows.append([html.escape(where), html.escape(run_title(run)), claim, verdict(r),
                      html.escape(v.hint or "")])
     ok = sum(r.ok for r in results)
     return table(["where", "checks", "claim", "verdict", "hint"], rows,
@@ -51,9 +79,11 @@ def results_html(results) -> str:
 def results_text(results) -> str:
     ok = sum(r.ok for r in results)
     lines = [f"{len(results)} checks: {ok} ok, {len(results) - ok} failed"]
-    for r in results:
+    for run in runs(results):
+        r = run[0]
         hint = f" ({r.verdict.hint})" if r.verdict.hint else ""
-        lines.append(f"  {'ok' if r.ok else 'FAILED'}: {r.title} is {r.verdict.verdict}{hint}")
+        lines.append(f"  {'ok' if r.ok else 'FAILED'}: {run_title(run)} is "
+                     f"{r.verdict.verdict}{hint}")
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .api import Gradients, Result, distinct
+from .display import run_title, runs
 from .errors import echo, printable
 from .network import Network
 from .notation import number, to_text
@@ -205,12 +206,10 @@ def check_text(results: list[Result], console: Console, quiet: bool = False) -> 
             continue
         table = Table("line", "checks", "claim", "verdict", "hint",
                       title=escape(printable(file)), title_justify="left")
-        for run in _runs(mine):
+        for run in runs(mine):
             result, v = run[0], run[0].verdict
             color = "green" if result.ok else "red"
-            title = result.title + (f" and {len(run) - 1} more like it" if len(run) > 1
-                                    else "")
-            table.add_row(str(result.claim.line or ""), escape(title),
+            table.add_row(str(result.claim.line or ""), escape(run_title(run)),
                           escape(echo(result.claim.text, 40)),
                           f"[{color}]{escape(result.said)}[/{color}]", escape(v.hint or ""))
         console.print(table)
@@ -225,21 +224,6 @@ def check_text(results: list[Result], console: Console, quiet: bool = False) -> 
     failed = sum(not r.ok for r in results)
     summary = f"{len(results)} checks: {len(results) - failed} ok, {failed} failed"
     console.print(f"[{'red' if failed else 'green'}]{summary}[/]")
-
-
-def _runs(results: list[Result]) -> list[list[Result]]:
-    """Consecutive instances of one template with one verdict make one row."""
-    runs: list[list[Result]] = []
-    last = None  # the template and the verdict of the run so far
-    for result in results:
-        v = result.verdict  # (made anew at each reading: once here)
-        key = (result.claim.template, result.ok, v.verdict, v.shown_by)
-        if key[0] is not None and key == last:
-            runs[-1].append(result)
-        else:
-            runs.append([result])
-        last = key
-    return runs
 
 
 def _alike(failures) -> list[list[Result]]:
@@ -289,14 +273,17 @@ POINT = "\0point"  # a placeholder no name or number is written as
 
 def check_github(results: list[Result]) -> str:
     """GitHub Actions workflow commands: an error annotation on the YAML line of each claim
-    that failed, and one notice per file counting the rest (GitHub shows only the first few
-    annotations of a step, so none is spent on a pass)."""
+    that failed (one for a template's failures, as the text explains them), and one
+    notice per file counting the rest (GitHub shows only the first few annotations of a
+    step, so none is spent on a pass)."""
     lines = []
-    for result in results:
-        if result.ok:
-            continue
+    for group in _alike(r for r in results if not r.ok):  # a template's alike failures:
+        result = group[0]  # one annotation, on their one line
         c, v = result.claim, result.verdict
         message = f"{result.title} is {v.verdict} (expected {c.expect})"
+        if len(group) > 1:
+            total = sum(r.claim.template == c.template for r in results)
+            message = f"{len(group)} of {total} instances wrong; first {message}"
         if v.hint:
             message += f"; hint: {v.hint}"
         if v.counterexample:

@@ -12,6 +12,7 @@ import re
 
 import sympy as sp
 
+from .display import more, run_title, runs
 from .errors import printable
 from .matrices import Matrix
 from .notation import latex_name, number, partial_latex, to_latex
@@ -185,7 +186,8 @@ def checks(results) -> str:
     files = list(dict.fromkeys(r.claim.file for r in results))
     several = len(files) > 1
     rows = []
-    for result in results:
+    for run in runs(results):  # (a run of alike instances: its first typeset, the rest
+        result = run[0]        # counted)
         c, v = result.claim, result.verdict
         pieces = lines(c.claim, CELL[several]) if c.claim is not None and \
             not isinstance(c.claim, Matrix) else \
@@ -194,6 +196,8 @@ def checks(results) -> str:
         alone = len(pieces) == 1 and _width(f"{left} {pieces[0]}") <= CELL[several]
         claim = " \\newline ".join([f"${left} {pieces[0]}$"] if alone else
                                     [f"${left}$", *(f"${piece}$" for piece in pieces)])
+        if len(run) > 1:
+            claim += f" \\newline \\small {more(run)}"
         verdict = v.verdict + (f" ({v.shown_by})" if v.shown_by else "")
         mark = r"\checkmark" if result.ok else r"$\times$"
         hint = f" \\newline \\small {text(v.hint)}" if v.hint else ""
@@ -221,12 +225,12 @@ def checks_markdown(results) -> str:
         ok = sum(r.ok for r in mine)
         out.append(f"### {_cell(printable(file))}: {ok} of {len(mine)} checks ok\n\n"
                    "| line | checks | claim | verdict | hint |\n|---:|---|---|---|---|")
-        for r in mine:
-            v = r.verdict
+        for run in runs(mine):
+            r, v = run[0], run[0].verdict
             verdict = ("✓ " if r.ok else "✗ ") + r.said
             claim = f"`{_cell(r.claim.text)}`" if r.claim.answered else "(no answer)"
-            out[-1] += (f"\n| {r.claim.line or ''} | {_cell(r.title)} | {claim} | {verdict} "
-                        f"| {_cell(v.hint or '')} |")
+            out[-1] += (f"\n| {r.claim.line or ''} | {_cell(run_title(run))} | {claim} "
+                        f"| {verdict} | {_cell(v.hint or '')} |")
     return "\n\n".join(out) + "\n"
 
 
