@@ -37,6 +37,8 @@ def test_results_show_as_one_table_of_verdicts_claims_and_hints(outputs):
     assert page.startswith("<table>") and page.count("<tr>") == 10  # a header and 9 rows:
     assert "[j=1, k=1] and 3 more like it" in page  # a template's 4 alike instances in one
     assert "15 checks: 15 ok, 0 failed" in page and "correct (symbolic)" in page
+    assert "incorrect (expected)</b>" in page  # as every report words a wrong claim's
+    # expected verdict (not "incorrect (expected incorrect)")
     assert "$" not in page  # nothing left for a MathJax that may not be there
     assert "Result(" not in outputs[0]["text/plain"]
 
