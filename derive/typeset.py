@@ -43,8 +43,9 @@ def lines(expr: sp.Expr, width: int = LINE) -> list[str]:
     for joiner, part in _parts(expr):
         latex = _latex_of(part, expr)
         if _width(latex) > width and isinstance(part, sp.Add | sp.Mul):
-            pieces = lines(part, width)
-            if isinstance(expr, sp.Mul) and isinstance(part, sp.Add):
+            bracketed = isinstance(expr, sp.Mul) and isinstance(part, sp.Add)
+            pieces = lines(part, width - 2 if bracketed else width)  # (room for the
+            if bracketed:  # operator and a bracket)
                 pieces[0] = f"\\left( {pieces[0]} \\right."
                 pieces[-1] = f"\\left. {pieces[-1]} \\right)"
             out.append(f"{joiner} {pieces[0]}".strip())
@@ -57,19 +58,27 @@ def lines(expr: sp.Expr, width: int = LINE) -> list[str]:
 
 
 def _width(latex: str) -> int:
-    """A rough printed width: the characters that print, commands and braces left out,
-    a fraction as wide as its wider half, a script at half size."""
+    """A rough printed width: the characters that print (a symbol's command as one, the
+    others and braces left out), a fraction as wide as its wider half, a script at half
+    size."""
     while (match := _FRACTION.search(latex)) is not None:
         top, bottom = match.group(1), match.group(2)
         wider = top if _width(top) >= _width(bottom) else bottom
         latex = latex[:match.start()] + wider + latex[match.end():]
-    scripts = sum(len(_PRINTED.sub("", s)) for s in _SCRIPT.findall(latex))
-    return len(_PRINTED.sub("", _SCRIPT.sub("", latex))) + (scripts + 1) // 2
+    scripts = sum(len(_printed(s)) for s in _SCRIPT.findall(latex))
+    return len(_printed(_SCRIPT.sub("", latex))) + (scripts + 1) // 2
+
+
+def _printed(latex: str) -> str:
+    """What prints, a character for each: a symbol's command (\\delta, \\cdot) is one."""
+    return _SPACING.sub("", _SYMBOL.sub("x", _UNPRINTED.sub("", latex)))
 
 
 _FRACTION = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")  # innermost first
 _SCRIPT = re.compile(r"[_^]\{([^{}]*)\}")
-_PRINTED = re.compile(r"\\(left|right|mathrm|cdot|quad)\b|\\[a-zA-Z]+|[{}\s]")
+_UNPRINTED = re.compile(r"\\(left|right|mathrm|mathbf|mathsf|operatorname|text)\b")
+_SYMBOL = re.compile(r"\\[a-zA-Z]+")
+_SPACING = re.compile(r"[{}\s]")
 
 
 def _parts(expr: sp.Expr) -> list[tuple[str, sp.Expr]]:

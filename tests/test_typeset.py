@@ -93,3 +93,23 @@ def test_checks_as_a_markdown_table_per_file(tmp_path):
     assert len(lines) == 4 + 9 and all(line.count(" | ") == 4 for line in lines[4:])
     assert "| d(E_total, w5) [j=1, k=1] and 3 more like it |" in result.output  # a template
     assert "| ✓ incorrect (expected) | wrong sign |" in result.output  # line 50
+
+
+@pytest.mark.skipif(not TEX, reason="no TeX engine here")
+def test_a_templates_row_stands_for_its_alike_instances_and_its_sum_keeps_the_margin(
+        tmp_path):
+    """A wrong template over 2-2-10 is one row; its sum of ten delta-weight products,
+    broken in brackets, ran 55 pt into the verdict column when a symbol's command
+    (\\delta) was measured as nothing."""
+    spec = tmp_path / "wide.yaml"
+    spec.write_text("inputs: 2\nloss: sse\nlayers:\n"
+                    "  - {name: h, units: 2, activation: sigmoid}\n"
+                    "  - {name: o, units: 10, activation: sigmoid}\n"
+                    "checks:\n  - wrt: w_h[j, k]\n"
+                    "    claim: 2*Sum(delta_o[m]*w_o[m, j], (m, 1, n_o))*out_h[j]*(1 - out_h[j])"
+                    "*i[k]\n")
+    result = CliRunner().invoke(main, ["check", str(spec), "--format", "latex"])
+    assert result.exit_code == 1
+    assert result.output.count(r"\\") == 2 and "and 3 more like it" in result.output
+    log = compiled(tmp_path, typeset.standalone(result.output, "Checks"))
+    assert [width for width in overfull(log) if float(width) > 1] == []
