@@ -274,6 +274,8 @@ def first_claim(network: Network) -> Claim | None:
 def _built(network: Network, check: Check, first: bool = False) -> list[Claim]:
     """The check's claims (`first`: its first claim alone), made within the limit."""
     limit = limits.build_limit(len(network.quantities))
+    if first:
+        limit = min(limit, limits.AHEAD)
     try:
         with limits.time_limit(limit):  # a single SymPy call, where it can be stopped
             return list(itertools.islice(_expand(network, check, first), 1 if first else None))

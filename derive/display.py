@@ -32,20 +32,28 @@ def verdict(result) -> str:
 
 
 def runs(results) -> list[list]:
-    """Consecutive instances of one template with one verdict make one row: a table of
-    25,088 alike rows says no more than one, and typesetting each instance's claim took
-    minutes."""
+    """Consecutive instances of one template with one verdict and hint make one row: a
+    table of 25,088 alike rows says no more than one, and typesetting each instance's
+    claim took minutes."""
     found: list[list] = []
     last = None  # the template and the verdict of the run so far
     for result in results:
-        v = result.verdict  # (made anew at each reading: once here)
-        key = (result.claim.template, result.ok, v.verdict, v.shown_by)
+        key = (result.claim.template, result.claim.file, *said(result))
         if key[0] is not None and key == last:
             found[-1].append(result)
         else:
             found.append([result])
         last = key
     return found
+
+
+def said(result, verdict=None) -> tuple:
+    """What a row says of a result, as runs compare it: the verdict, and its hint by its
+    words, or (a hint naming the instance's own quantities) by the verdict it was
+    relabelled from: the same mistake, renamed."""
+    v = verdict or result.verdict  # (made anew at each reading)
+    hint = v.hint if v.term is None else id(result.judged.source or result.judged)
+    return result.ok, v.verdict, v.shown_by, hint
 
 
 def run_title(run: list) -> str:

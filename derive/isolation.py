@@ -21,7 +21,6 @@ import os
 import pickle
 import signal
 import sys
-import time
 
 from . import limits, verdicts
 from .network import Network
@@ -47,7 +46,7 @@ class Judge:
         self.network, self.budget = network, budget
         self.worker: _Worker | None = None
         self.spent: dict = {}  # CPU seconds each file's claims took, killed ones at their limit
-        self.ahead: tuple | None = None  # (request, when its answer is due) sent before asked
+        self.ahead: tuple | None = None  # a request sent before it was asked
         self.foreseen: bool | None = None  # whether the request sent ahead was the one asked
 
     def __enter__(self) -> Judge:
@@ -72,7 +71,7 @@ class Judge:
         request = (claim, truth, assume, self.budget, limit, hinted)
         self.worker = _Worker(self.network)
         if self.worker.send(request) is None:
-            self.ahead = (request, time.monotonic() + WALL * limit + GRACE)
+            self.ahead = request
         else:  # not sent: asked for, it is sent again, and fails as it would have
             self.close()
 
@@ -86,9 +85,8 @@ class Judge:
             return Verdict("undecided", hint=f"not judged: the claims before it used up the "
                            f"limit of {limits.FILE:g} CPU seconds for one file")
         request = (claim, truth, assume, budget, limit, hinted)
-        due = self._sent_ahead(request)
-        if due is not None:
-            outcome = self.worker.receive(max(0.0, due - time.monotonic()))
+        if self._sent_ahead(request):  # (its wall-clock bound from now: the worker may
+            outcome = self.worker.receive(WALL * limit + GRACE)  # have had little CPU)
         else:
             if self.worker is None:
                 self.worker = _Worker(self.network)
@@ -103,17 +101,15 @@ class Judge:
         self.spent[file] = self.spent.get(file, 0.0) + seconds
         return verdict
 
-    def _sent_ahead(self, request: tuple) -> float | None:
-        """When the answer is due, if this request was sent ahead; else None (and a
-        worker busy with another request is replaced)."""
+    def _sent_ahead(self, request: tuple) -> bool:
+        """Was this request sent ahead? (A worker busy with another is replaced.)"""
         if self.ahead is None:
-            return None
-        (sent, due), self.ahead = self.ahead, None
+            return False
+        sent, self.ahead = self.ahead, None
         self.foreseen = sent == request
-        if self.foreseen:
-            return due
-        self.close()
-        return None
+        if not self.foreseen:
+            self.close()
+        return self.foreseen
 
 
 def _failed(outcome, limit: float) -> Verdict:

@@ -21,6 +21,8 @@ BUILD = 10.0  # CPU seconds to build the formulas of one check (all its instance
 # any judging: SymPy's constructors (Max, Abs, ...) can be slow on what a student writes;
 BUILD_EACH = 0.001  # and this much more per quantity of the network: a template over the
 # 25,088 first-layer weights of 784-32-10 takes 4.5 s to build
+AHEAD = 1.0  # CPU seconds to make a spec's first claim alone, to be judged while the
+# others are made (claims.first_claim): it is made again with them, so it must not be slow
 AGAIN = 0.05  # CPU seconds before the timer fires again, if its exception was swallowed
 
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .api import Gradients, Result, distinct
-from .display import run_title, runs
+from .display import run_title, runs, said
 from .errors import echo, printable
 from .network import Network
 from .notation import number, to_text
@@ -216,7 +216,7 @@ def check_text(results: list[Result], console: Console, quiet: bool = False) -> 
     for group in _alike(r for r in results if not r.ok):
         first = group[0]
         if len(group) > 1:
-            total = sum(r.claim.template == first.claim.template for r in results)
+            total = sum(_template(r) == _template(first) for r in results)
             index = ", ".join(f"{k}={v}" for k, v in first.claim.index.items())
             console.print(f"\n[bold red]✗[/] {len(group)} of {total} instances wrong; "
                           f"first {escape(index)}:")
@@ -226,13 +226,24 @@ def check_text(results: list[Result], console: Console, quiet: bool = False) -> 
     console.print(f"[{'red' if failed else 'green'}]{summary}[/]")
 
 
-def _alike(failures) -> list[list[Result]]:
-    """Failures grouped by template (and step), each other failure alone."""
+def _alike(failures, by_verdict: bool = False) -> list[list[Result]]:
+    """Failures grouped by template (and step), each other failure alone; `by_verdict`:
+    and by what a table's row says of them (display.said), so that a group's first says
+    what each of the others is."""
     groups: dict = {}
     for result in failures:
-        key = result.claim.template or id(result)
+        key = _template(result) or id(result)
+        if by_verdict:
+            key = (key, said(result))
         groups.setdefault(key, []).append(result)
     return list(groups.values())
+
+
+def _template(result: Result) -> tuple | None:
+    """The template a result is an instance of (in its file: a check's identity is only
+    unique while it lives), or None."""
+    c = result.claim
+    return (c.file, c.template) if c.template is not None else None
 
 
 def _details(result: Result, console: Console) -> None:
@@ -277,13 +288,14 @@ def check_github(results: list[Result]) -> str:
     notice per file counting the rest (GitHub shows only the first few annotations of a
     step, so none is spent on a pass)."""
     lines = []
-    for group in _alike(r for r in results if not r.ok):  # a template's alike failures:
-        result = group[0]  # one annotation, on their one line
+    for group in _alike((r for r in results if not r.ok), by_verdict=True):  # a
+        result = group[0]  # template's alike failures: one annotation, on their one line
         c, v = result.claim, result.verdict
         message = f"{result.title} is {v.verdict} (expected {c.expect})"
         if len(group) > 1:
-            total = sum(r.claim.template == c.template for r in results)
-            message = f"{len(group)} of {total} instances wrong; first {message}"
+            total = sum(_template(r) == _template(result) for r in results)
+            message = (f"{result.title} and {len(group) - 1} more of its {total} instances "
+                       f"are {v.verdict} (expected {c.expect})")
         if v.hint:
             message += f"; hint: {v.hint}"
         if v.counterexample:

@@ -38,6 +38,8 @@ class Verdict:
     counterexample: dict | None = None  # {"point": {...}, "claim": x, "truth": y}
     term: tuple[str, sp.Expr] | None = field(default=None, repr=False)  # the hint's term
     wrong: list[list[int]] | None = None  # a matrix check's wrong entries (row, column)
+    source: Verdict | None = field(default=None, repr=False, compare=False)  # the verdict
+    # this one is a relabelled image of (a template's first instance's)
 
     def relabelled(self, network: Network, rename) -> Verdict:
         """The same verdict for another instance of a template: `rename(symbols)` gives
@@ -49,7 +51,8 @@ class Verdict:
         if example is not None:
             example = {**example, **{key: Renamed(network, example[key], rename)
                                      for key in ("point", "values") if key in example}}
-        return Verdict(self.verdict, self.shown_by, hint, example, term)
+        return Verdict(self.verdict, self.shown_by, hint, example, term,
+                       source=self.source or self)
 
 
 def judge(network: Network, claim: sp.Expr, truth: sp.Expr, assume: str | None = None,

@@ -118,6 +118,30 @@ def test_github_annotations_point_at_the_yaml_line(tmp_path):
     assert lines[-1] == "5 checks: 1 ok, 4 failed"
 
 
+@pytest.mark.parametrize("factor, annotations", [
+    ("2", ["d(E_total, b_h1) [j=1] and 4 more of its 5 instances are incorrect (expected "
+           "correct); hint: off by a constant factor 2"]),
+    ("(2*j - 3)", ["d(E_total, b_h1) [j=1] is incorrect (expected correct); hint: wrong sign",
+                   "d(E_total, b_h3) [j=3] is incorrect (expected correct); hint: off by a "
+                   "constant factor 3", "d(E_total, b_h4) [j=4] is incorrect (expected "
+                   "correct); hint: off by a constant factor 5", "d(E_total, b_h5) [j=5] is "
+                   "incorrect (expected correct); hint: off by a constant factor 7"]),
+])
+def test_a_templates_failures_share_an_annotation_where_they_are_alike(tmp_path, factor,
+                                                                        annotations):
+    """One for all the instances wrong alike (GitHub shows only the first few of a step),
+    one for each other mistake: a factor 3 must not hide a factor 5."""
+    spec = tmp_path / "bias.yaml"
+    spec.write_text("inputs: 2\nloss: sse\nlayers:\n"
+                    "  - {name: h, units: 5, activation: sigmoid}\n"
+                    "  - {name: o, units: 2, activation: sigmoid}\n"
+                    f"checks:\n  - wrt: b_h[j]\n    claim: delta_h[j] * {factor}\n")
+    result = CliRunner().invoke(main, ["check", str(spec), "--format", "github"])
+    errors = [line.split("title=derive::")[1].split(" (the claim is")[0].split("%0A")[0]
+              for line in result.output.splitlines() if line.startswith("::error")]
+    assert errors == annotations
+
+
 def test_github_annotations_escape_user_text():
     from derive.report import _github
     assert _github("a\n::error::x %") == "a%0A::error::x %25"

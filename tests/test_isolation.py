@@ -233,3 +233,35 @@ def test_the_first_claim_made_alone_is_the_first_of_all_claims(tmp_path, check, 
     [(_, made)] = claims.every_check(network)
     assert (first.claim, first.truth, first.assume, first.hinted) == \
         (made[0].claim, made[0].truth, made[0].assume, made[0].hinted)
+
+
+def test_a_claim_sent_ahead_has_its_wall_clock_bound_from_when_it_is_asked(hostile,
+                                                                          monkeypatch):
+    """While this process makes the other claims, the worker may get little CPU: the
+    time before the claim is asked does not count against it."""
+    monkeypatch.setattr(isolation, "WALL", 0.0)
+    monkeypatch.setattr(isolation, "GRACE", 1.0)  # a bound of 1 s from the asking
+    hostile(lambda: time.sleep(1.5))  # a worker slow for want of CPU, as it were
+    network = api.load(MAZUR)
+    [slow] = claims.one_claim(network, "w5", HARMLESS + " + w1")
+    with isolation.Judge(network) as judge:
+        judge.foresee(slow.claim, slow.truth, None)
+        time.sleep(0.8)  # making the others
+        assert judge(slow.claim, slow.truth, None).verdict == "incorrect"
+
+
+def test_the_first_claim_made_ahead_gives_up_early(monkeypatch, tmp_path):
+    """Made again with the others, a claim slow to make must not cost its limit twice."""
+    monkeypatch.setattr(limits, "AHEAD", 0.2)
+    monkeypatch.setattr(limits, "BUILD", 1.0)
+    monkeypatch.setattr(limits, "BUILD_EACH", 0.0)
+    spec = tmp_path / "slow.yaml"
+    spec.write_text(MAZUR.read_text().split("checks:")[0] + "checks:\n  - wrt: w5\n"
+                    "    claim: delta_o1*out_h1 + 0*Sum(Max(w1*j, w2 - j, w3*j*j, w4), "
+                    "(j, 1, 9000))\n")
+    network = api.load(spec)
+    start = limits.clock()
+    assert claims.first_claim(network) is None
+    assert limits.clock() - start < 0.6
+    with pytest.raises(claims.ClaimError, match="building the claim took more than 1 CPU"):
+        claims.every_check(network)

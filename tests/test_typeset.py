@@ -113,3 +113,17 @@ def test_a_templates_row_stands_for_its_alike_instances_and_its_sum_keeps_the_ma
     assert result.output.count(r"\\") == 2 and "and 3 more like it" in result.output
     log = compiled(tmp_path, typeset.standalone(result.output, "Checks"))
     assert [width for width in overfull(log) if float(width) > 1] == []
+
+
+def test_a_tables_row_stands_only_for_instances_wrong_alike(tmp_path):
+    """A row's "more like it" are the same mistake: a factor 3 and a factor 5 are two."""
+    spec = tmp_path / "bias.yaml"
+    spec.write_text("inputs: 2\nloss: sse\nlayers:\n"
+                    "  - {name: h, units: 5, activation: sigmoid}\n"
+                    "  - {name: o, units: 2, activation: sigmoid}\n"
+                    "checks:\n  - wrt: b_h[j]\n    claim: delta_h[j] * (3 - KroneckerDelta(j, 1) - "
+                    "KroneckerDelta(j, 2))\n")
+    result = CliRunner().invoke(main, ["check", str(spec), "--format", "markdown"])
+    rows = [line.split(" | ")[1] for line in result.output.splitlines()[4:]]
+    assert rows == ["d(E_total, b_h1) [j=1] and 1 more like it",
+                    "d(E_total, b_h3) [j=3] and 2 more like it"]
