@@ -294,7 +294,7 @@ def check_github(results: list[Result]) -> str:
         message = f"{result.title} is {v.verdict} (expected {c.expect})"
         if len(group) > 1:
             total = sum(_template(r) == _template(result) for r in results)
-            message = (f"{result.title} and {len(group) - 1} more of its {total} instances "
+            message = (f"{result.title} and {len(group) - 1:,} more of its {total:,} instances "
                        f"are {v.verdict} (expected {c.expect})")
         if v.hint:
             message += f"; hint: {v.hint}"
