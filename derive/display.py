@@ -47,11 +47,11 @@ def runs(results) -> list[list]:
     return found
 
 
-def said(result, verdict=None) -> tuple:
+def said(result) -> tuple:
     """What a row says of a result, as runs compare it: the verdict, and its hint by its
     words, or (a hint naming the instance's own quantities) by the verdict it was
     relabelled from: the same mistake, renamed."""
-    v = verdict or result.verdict  # (made anew at each reading)
+    v = result.verdict  # (made anew at each reading: once here)
     hint = v.hint if v.term is None else id(result.judged.source or result.judged)
     return result.ok, v.verdict, v.shown_by, hint
 

@@ -284,9 +284,9 @@ POINT = "\0point"  # a placeholder no name or number is written as
 
 def check_github(results: list[Result]) -> str:
     """GitHub Actions workflow commands: an error annotation on the YAML line of each claim
-    that failed (one for a template's failures, as the text explains them), and one
-    notice per file counting the rest (GitHub shows only the first few annotations of a
-    step, so none is spent on a pass)."""
+    that failed (one for the instances of a template wrong alike), and one notice per
+    file counting the rest (GitHub shows only the first few annotations of a step, so
+    none is spent on a pass)."""
     lines = []
     for group in _alike((r for r in results if not r.ok), by_verdict=True):  # a
         result = group[0]  # template's alike failures: one annotation, on their one line
