@@ -81,7 +81,7 @@ class Exercise:
 
 class Questions:
     """Reads the checks of a spec, the exercises of a course and a student's answers, with
-    a spec Reader's generic shapes (mapping, text, number, fail)."""
+    its reader's fields (fields.py: mapping, text, number, fail)."""
 
     def __init__(self, reader):
         self.fail, self.mapping, self.text = reader.fail, reader.mapping, reader.text

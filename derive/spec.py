@@ -2,54 +2,24 @@
 
 from __future__ import annotations
 
-import keyword
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sympy as sp
 
-from . import activations, expr, feedback, files, losses, numbering, safeyaml, wiring
+from . import expr, feedback, files, losses, numbering, safeyaml
 from .assumptions import ASSUMPTIONS  # noqa: F401 (claims and the CLI read it here)
 from .errors import DeriveError, SpecError, did_you_mean, echo
-from .questions import IDENTIFIER, MAX_NAME, Check, Exercise, Formula, Questions  # noqa: F401
+from .fields import Fields
+from .layers import MAX_UNITS, Layer
+from .layers import read as read_layers
+from .questions import Check, Exercise, Formula, Questions  # noqa: F401
 from .safeyaml import kind_of, line_of
 
-MAX_UNITS = 1024
-MAX_LAYERS = 32
-MAX_EDGES = 250_000
-
-LAYER_NAME = re.compile(r"[A-Za-z](?:[A-Za-z_]*[A-Za-z])?")
-DERIVED = re.compile(r"(net|out|delta|target|E|n|d)_.*")
-RESERVED = {"E", "I", "S", "N", "O", "Q", "pi", "oo", "nan", "zoo", "E_total", "x",
-            *expr.FUNCTIONS, "Sum"}
-
-RESERVED_LAYERS = {"examples": "n_examples counts the training examples"}
 TOP_KEYS = ("name", "inputs", "layers", "loss", "l2", "examples", "reduction", "notation",
             "values", "checks", "aliases", "exercises", "feedback")
 MAX_EXAMPLES = 256
 REDUCTIONS = ("sum", "mean")
-LAYER_KEYS = ("name", "units", "activation", "alpha", "weights", "bias", "from", "type",
-              *wiring.CONV_KEYS)
-
-
-@dataclass
-class Layer:
-    name: str
-    units: int
-    activation: str
-    weights: list[list[str | sp.Rational | None]]  # [destination unit][source]: a name,
-    # a fixed number, or None for no connection
-    biases: list[str | None]  # one per unit
-    alpha: sp.Rational | None = None
-    custom: expr.Node | None = None
-    line: int = 0
-    sources: list[str] = field(default_factory=list)  # the units and inputs that feed it
-    conv: wiring.Convolution | None = None
-
-    def unit(self, j: int) -> str:
-        return f"{self.name}{j}"
 
 
 @dataclass
@@ -101,81 +71,16 @@ def from_data(data, file: str = "<spec>") -> Spec:
         raise exc.located(file) from None
 
 
-class Reader:
-    def __init__(self, file: str):
-        self.file = file
-
-    def fail(self, line: int, message: str) -> SpecError:
-        return SpecError(message, file=self.file, line=line)
-
-    # --- generic shapes ------------------------------------------------------------------
-
-    def mapping(self, value, line: int, where: str, allowed: tuple[str, ...],
-                required: tuple[str, ...] = ()) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(line, f"{where}: expected a mapping, got {kind_of(value)}")
-        for key in value:
-            if key not in allowed:
-                hint = did_you_mean(key, allowed, n=1) or f" (allowed: {', '.join(allowed)})"
-                raise self.fail(line_of(value, key), f"{where}: unknown key "
-                                f"'{echo(key)}'{hint}")
-        for key in required:
-            if key not in value:
-                raise self.fail(line, f"{where}: missing '{key}'")
-        return value
-
-    def name(self, value, line: int, where: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(line, f"{where}: expected a name, got {kind_of(value)}")
-        if len(value) > MAX_NAME or not IDENTIFIER.fullmatch(value):
-            raise self.fail(line, f"{where}: '{echo(value)}' is not a valid name (letters, "
-                            f"digits and _, starting with a letter)")
-        if value in RESERVED or keyword.iskeyword(value):
-            raise self.fail(line, f"{where}: '{value}' is reserved; choose another name")
-        if DERIVED.fullmatch(value):
-            raise self.fail(line, f"{where}: '{value}' looks like a derived quantity "
-                            f"({value.split('_')[0]}_...); choose another name")
-        return value
-
-    def number(self, value, line: int, where: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(line, f"{where}: expected a number, got {kind_of(value)}")
-        if not math.isfinite(value) or abs(value) > 1e12:
-            raise self.fail(line, f"{where}: {value} is out of range")
-        return value
-
-    def count(self, value, line: int, where: str, most: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(line, f"{where}: expected a whole number, got {kind_of(value)}")
-        if not 1 <= value <= most:
-            raise self.fail(line, f"{where}: {value} is out of range (1 to {most})")
-        return value
-
-    def at_most(self, items, line: int, where: str, most: int) -> None:
-        if len(items) > most:
-            raise self.fail(line, f"{where}: too many ({len(items):,}; the limit is {most:,})")
-
-    def text(self, value, line: int, where: str) -> str:
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise self.fail(line, f"{where}: expected text, got {kind_of(value)}")
-        return str(value)
-
-    def formula(self, value, line: int, where: str) -> expr.Node:
-        try:
-            return expr.parse(self.text(value, line, where))
-        except SpecError:
-            raise
-        except Exception as exc:  # ClaimError: re-raise as a spec problem at this line
-            raise self.fail(line, f"{where}: {getattr(exc, 'message', exc)}") from None
-
-    # --- the spec ------------------------------------------------------------------------
+class Reader(Fields):
+    """A spec file's sections, each read and checked where it is (its layers by
+    layers.py, its questions by questions.py)."""
 
     def spec(self, data) -> Spec:
         top = self.mapping(data, getattr(data, "line", 1), "spec", TOP_KEYS,
                            required=("inputs", "layers"))
         at = lambda key: line_of(top, key)  # noqa: E731
         inputs = self.inputs(top["inputs"], at("inputs"))
-        layers = self.layers(top["layers"], at("layers"), inputs)
+        layers = read_layers(self, top["layers"], at("layers"), inputs)
         spec = Spec(file=self.file, inputs=inputs, layers=layers, loss_line=at("loss"))
         if "name" in top:
             spec.name = self.title(top["name"], at("name"))
@@ -226,160 +131,6 @@ class Reader:
         names = [self.name(v, line_of(value, k), f"inputs[{k + 1}]") for k, v in enumerate(value)]
         self.distinct(names, value, "inputs")
         return names
-
-    def distinct(self, names: list[str], node, where: str) -> None:
-        seen: set[str] = set()
-        for k, name in enumerate(names):
-            if name in seen:
-                raise self.fail(line_of(node, k), f"{where}: '{name}' appears twice")
-            seen.add(name)
-
-    def layers(self, value, line: int, inputs: list[str]) -> list[Layer]:
-        if not isinstance(value, list) or not value:
-            raise self.fail(line, f"layers: expected a list of layers, got {kind_of(value)}")
-        if len(value) > MAX_LAYERS:
-            raise self.fail(line, f"layers: too many ({len(value)}; the limit is {MAX_LAYERS})")
-        layers: list[Layer] = []
-        edges = 0
-        for k, item in enumerate(value):
-            layer = self.layer(item, line_of(value, k), f"layers[{k + 1}]", inputs, layers)
-            if any(other.name == layer.name for other in layers):
-                raise self.fail(layer.line, f"layers[{k + 1}].name: '{layer.name}' is "
-                                f"used by another layer")
-            if layer.name in RESERVED_LAYERS:
-                raise self.fail(layer.line, f"layers[{k + 1}].name: '{layer.name}' is "
-                                f"reserved ({RESERVED_LAYERS[layer.name]}); choose another")
-            clash = next((layer.unit(j) for j in range(1, layer.units + 1)
-                          if layer.unit(j) in inputs), None)
-            if clash is not None:  # from: [h1] would name either
-                raise self.fail(layer.line, f"layers[{k + 1}]: its unit {clash} has an "
-                                f"input's name; rename the input or the layer")
-            edges += layer.units * len(layer.sources)
-            if edges > MAX_EDGES:
-                raise self.fail(layer.line, f"the network is too large (more than "
-                                f"{MAX_EDGES:,} weights)")
-            layers.append(layer)
-        return layers
-
-    def layer(self, value, line: int, where: str, inputs: list[str], earlier: list[Layer]) \
-            -> Layer:
-        node = self.mapping(value, line, where, LAYER_KEYS, required=("name",))
-        at = lambda key: line_of(node, key)  # noqa: E731
-        name = node["name"]
-        if not isinstance(name, str) or not LAYER_NAME.fullmatch(name) or len(name) > 16:
-            raise self.fail(at("name"), f"{where}.name: '{echo(str(name))}' is not a valid "
-                            f"layer name (letters, not ending in a digit or _)")
-        kind = node.get("type", "dense")
-        if kind not in wiring.TYPES:
-            raise self.fail(at("type"), f"{where}.type: unknown '{echo(str(kind))}'"
-                            f"{did_you_mean(str(kind), wiring.TYPES, n=1)} (known: "
-                            f"{', '.join(wiring.TYPES)})")
-        if kind == "dense":
-            for key in wiring.CONV_KEYS:
-                if key in node:
-                    raise self.fail(at(key), f"{where}.{key}: only a conv1d or conv2d layer "
-                                    f"takes {key}")
-        if "from" in node:
-            sources = wiring.sources(self, node["from"], at("from"), where, inputs, earlier)
-        else:
-            below = earlier[-1] if earlier else None
-            sources = [below.unit(j) for j in range(1, below.units + 1)] if below else inputs
-        layer = Layer(name=name, units=0, activation="sigmoid", weights=[], biases=[],
-                      line=line, sources=sources)
-        if kind == "dense":
-            if "units" not in node:
-                raise self.fail(line, f"{where}: missing 'units'")
-            layer.units = self.count(node["units"], at("units"), f"{where}.units", MAX_UNITS)
-            layer.weights = self.weights(node.get("weights"), at("weights"), where, layer,
-                                         sources)
-        else:
-            if "weights" in node:
-                raise self.fail(at("weights"), f"{where}.weights: a {kind} layer's weights "
-                                f"are its kernel's")
-            layer.weights, layer.conv = wiring.convolution(self, node, where, len(sources))
-            layer.units = len(layer.weights)
-            if layer.units > MAX_UNITS:
-                raise self.fail(at("kernel"), f"{where}: {layer.units} units is too many "
-                                f"(the limit is {MAX_UNITS})")
-            if "units" in node and self.count(node["units"], at("units"), f"{where}.units",
-                                              MAX_UNITS) != layer.units:
-                raise self.fail(at("units"), f"{where}.units: the kernel, stride and "
-                                f"padding give {layer.units} units, not {node['units']}")
-        self.activation(layer, node, where)
-        default = ... if kind == "dense" else f"b_{name}"  # a conv layer shares one bias
-        layer.biases = self.biases(node.get("bias", default), at("bias"), where, layer)
-        return layer
-
-    def activation(self, layer: Layer, node: dict, where: str) -> None:
-        line = line_of(node, "activation")
-        value = node.get("activation", "sigmoid")
-        if isinstance(value, dict):
-            self.mapping(value, line, f"{where}.activation", ("custom",), ("custom",))
-            layer.activation = "custom"
-            layer.custom = self.formula(value["custom"], line_of(value, "custom"),
-                                        f"{where}.activation.custom")
-            unknown = expr.free_names(layer.custom) - {"x", "pi"}
-            if unknown:
-                raise self.fail(line, f"{where}.activation.custom: unknown name "
-                                f"'{echo(sorted(unknown)[0])}' (write the activation in x)")
-        elif isinstance(value, str) and value in activations.NAMES and value != "custom":
-            layer.activation = value
-        else:
-            shown = echo(str(value))
-            hint = did_you_mean(shown, activations.NAMES, n=1) or \
-                f" (known: {', '.join(activations.NAMES)})"
-            raise self.fail(line, f"{where}.activation: unknown '{shown}'{hint}")
-        default = activations.ACTIVATIONS.get(layer.activation)
-        if "alpha" in node:
-            if default is None or default.alpha is None:
-                raise self.fail(line_of(node, "alpha"), f"{where}.alpha: the "
-                                f"{layer.activation} activation takes no alpha")
-            alpha = self.number(node["alpha"], line_of(node, "alpha"), f"{where}.alpha")
-            layer.alpha = sp.Rational(str(alpha))
-        elif default is not None:
-            layer.alpha = default.alpha
-
-    def weights(self, value, line: int, where: str, layer: Layer, below: list[str]):
-        if value is None:
-            return [[f"w_{layer.unit(j)}_{src}" for src in below]
-                    for j in range(1, layer.units + 1)]
-        below = len(below)
-        shape = f"{layer.units} rows (one per unit of {layer.name}) of {below} names"
-        if not isinstance(value, list) or len(value) != layer.units:
-            got = f"{len(value)} rows" if isinstance(value, list) else kind_of(value)
-            raise self.fail(line, f"{where}.weights: expected {shape}; got {got}")
-        rows = []
-        for j, row in enumerate(value):
-            row_line = line_of(value, j)
-            if not isinstance(row, list) or len(row) != below:
-                got = f"{len(row)} names" if isinstance(row, list) else kind_of(row)
-                raise self.fail(row_line, f"{where}.weights row {j + 1}: expected {below} "
-                                f"names (one per unit below); got {got}")
-            rows.append([self.weight(w, line_of(row, k), f"{where}.weights[{j + 1}][{k + 1}]")
-                         for k, w in enumerate(row)])
-        return rows
-
-    def weight(self, value, line: int, where: str):
-        """A weight's name; 0, no connection (None); another number, a fixed weight (a
-        residual block's identity connection is 1)."""
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return self.name(value, line, where)
-        if value == 0:
-            return None
-        return sp.Rational(str(self.number(value, line, where)))
-
-    def biases(self, value, line: int, where: str, layer: Layer) -> list[str | None]:
-        if value is ...:
-            return [f"b_{layer.unit(j)}" for j in range(1, layer.units + 1)]
-        if value is None or value == "none":
-            return [None] * layer.units
-        if isinstance(value, list):
-            if len(value) != layer.units:
-                raise self.fail(line, f"{where}.bias: expected {layer.units} names (one per "
-                                f"unit), got {len(value)}")
-            return [self.name(b, line_of(value, j), f"{where}.bias[{j + 1}]")
-                    for j, b in enumerate(value)]
-        return [self.name(value, line, f"{where}.bias")] * layer.units
 
     def loss(self, value, line: int):
         if isinstance(value, dict):
@@ -460,6 +211,7 @@ class Reader:
             raise self.fail(line, "name: expected one line of printable text (at most 200 "
                             "characters)")
         return text
+
 
 def settable_names(spec: Spec) -> set[str]:
     """Names a `values:` entry may fix: inputs, parameters, targets and a named l2 (each
