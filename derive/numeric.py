@@ -75,6 +75,10 @@ class Absorbed(Undefined):
 
 # f(x) = f(0) + O(x**k) near 0: an x below 2**(-prec/k) leaves no trace (exp(1e-300) = 1)
 FLAT_AT_ZERO = {sp.exp: 1, sp.cos: 2, sp.cosh: 2}
+# f(x) = ±1 ∓ (a tail) far from 0: where the tail is below the precision, the value is its
+# limit and keeps no trace of x (1 + tanh(-10**9) is exactly 0, not 2e**(-2*10**9): a
+# claim wrong beyond a step made of it looked right everywhere before the step)
+SATURATING = {sp.tanh, sp.erf}
 
 
 def evaluate(expr: sp.Basic, env: dict[sp.Symbol, mpmath.mpf], strict: bool = False) \
@@ -163,7 +167,11 @@ class Walk:
         if self.strict and e.func in FLAT_AT_ZERO and args[0] and \
                 FLAT_AT_ZERO[e.func] * mpmath.mag(args[0]) < -mpmath.mp.prec + 8:
             raise Absorbed(f"{e.func.__name__} of a number too small to change its value")
-        return function(*args)
+        value = function(*args)
+        if self.strict and e.func in SATURATING and \
+                1 - abs(value) < mpmath.mpf(2) ** (-mpmath.mp.prec + 8):
+            raise Absorbed(f"{e.func.__name__} of a number so large that it is its limit")
+        return value
 
 
 def evaluate_arrays(expr: sp.Basic, env: dict) -> object:

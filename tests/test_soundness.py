@@ -126,10 +126,24 @@ def test_a_difference_too_small_for_the_precision_is_still_found(mazur, claim, b
     "delta_o1*out_h1*exp(exp(-w1**2 - 300))",  # exp of a number too small to show
     "delta_o1*out_h1*exp(exp(-10**8*net_h1**2))",
     "delta_o1*out_h1 + exp(exp(w1 - 300)) - 1",
+    # a step made of a saturated function: exactly its limit at every point drawn (found
+    # by a review: wrong beyond w1 = 20, in a band, or on one orthant in 256)
+    "delta_o1*out_h1 + (1 + tanh(10**9*(w1 - 20)))*w1",
+    "delta_o1*out_h1 + (1 + erf(10**9*(w1 - 20)))*w1",
+    "delta_o1*out_h1*(1 - tanh(10**9*(w5 - 11)))/2",
+    "delta_o1*out_h1 + (1 + tanh(10**9*(w1 - 9.99)))*w1",
+    "delta_o1*out_h1 + " + "*".join(f"(1 - tanh(10**9*w{k}))" for k in range(1, 9)),
 ])
 @pytest.mark.parametrize("budget", [0, limits.BUDGET])
 def test_grids_hidden_kinks_and_flat_functions_do_not_fool_the_numbers(mazur, claim, budget):
     assert verdict_of(mazur, "w5", claim, budget=budget).verdict != "correct"
+
+
+def test_a_smooth_step_in_place_of_relus_kink_is_not_correct():
+    """Wrong in a band about net_r1 = 0 that no point drawn comes near."""
+    network = api.load(SPECS / "tanh_relu.yaml")
+    v = verdict_of(network, "b_r1", "delta_y1*w_y1_r1*(1 + tanh(10**9*net_r1))/2")
+    assert v.verdict != "correct", v
 
 
 def test_a_flat_factor_on_the_last_one_hot_class_is_not_correct():
