@@ -154,6 +154,10 @@ class Names(Vocabulary):
             self.usage.admit_derivative(self.network, of, wrt)
         return super().derivative(of, wrt)
 
+    def activation_derivative(self, name: str) -> None:
+        if self.usage is not None:
+            self.usage.admit_activation_derivative(self.network, name)
+
     def alias(self, name: str) -> expr.Node | None:
         if name not in self.aliases:
             return None

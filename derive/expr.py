@@ -710,6 +710,8 @@ class Evaluator:
             return self._derivative(*args, node.column)
         if name == "hadamard":
             return self._entrywise(sp.Mul, args, "hadamard (or \\odot)", node, operands=True)
+        if name.endswith("_prime"):
+            self.scope.activation_derivative(name)
         function = FUNCTIONS[name]
         if function.whole:
             if name in ("outer", "diag", "ones"):

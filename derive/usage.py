@@ -6,8 +6,10 @@ be proved equal to the truth. So a student's answer (an answers file) may never 
 nor the quantity asked for; an exercise's (or a check's) `use:` narrows the last line of an
 answer further, to the kinds (`out`, `weight`, `d`, ...), families (`delta_o`) and names
 it lists. Earlier lines of a `steps:` chain are the derivation: they may use `d(...)`, but
-never the asked derivative itself. The rules are applied where names are resolved, so
-aliases and LaTeX spellings cannot get around them.
+never the asked derivative itself. An activation's derivative by name (`sigmoid_prime`)
+never answers an exercise asking for one, and counts as `d` under a `use:` list. The
+rules are applied where names are resolved, so aliases and LaTeX spellings cannot get
+around them.
 """
 
 from __future__ import annotations
@@ -70,6 +72,20 @@ class Usage:
         if not self.derivatives:
             raise ClaimError(f"d(...) is not allowed in this answer: write the derivative "
                              f"out{self._allowed()}")
+
+    def admit_activation_derivative(self, network: Network, name: str) -> None:
+        """An activation's derivative by its name (sigmoid_prime, LaTeX's \\sigma'): never
+        in an answer asked for an activation's derivative, d(out_h1, net_h1), which it
+        would name (whatever the argument: tanh' is 4*sigmoid_prime(2*x)); under a `use:`
+        list, only where d is listed, as it is a derivative."""
+        for of, wrt in self.asked:
+            out, net = network.quantity_of(of), network.quantity_of(wrt)
+            if out is not None and net is not None and (out.kind, net.kind) == ("out", "net"):
+                raise ClaimError(f"{name}() is a derivative of an activation, which this "
+                                 f"answer is asked for (d({of}, {wrt})): derive it")
+        if self.listed is not None and not self.derivatives:
+            raise ClaimError(f"{name}() is a derivative, and d is not allowed in this "
+                             f"answer: write it out{self._allowed()}")
 
     @cached_property
     def _named(self) -> dict:

@@ -317,6 +317,10 @@ class Vocabulary(expr.Scope):
     def derivative(self, of, wrt):
         return matrices.derivative(of, wrt, lambda a, b: calculus.derivative(self.network, a, b))
 
+    def activation_derivative(self, name: str) -> None:
+        """An activation's derivative is used by its name (sigmoid_prime, LaTeX's \\sigma'):
+        anything goes here; an answer's rules may refuse it (claims.Names)."""
+
     def known_names(self):
         network = self.network
         names = list(network.quantities) + [f"n_{layer.name}" for layer in network.spec.layers]

@@ -144,6 +144,15 @@ RESTATED = [
     ("hidden_delta: {steps: ['d(E_total, out_h1)*d(out_h1, net_h1)', 'd(E_total, out_h1)*"
      "out_h1*(1 - out_h1)']}", "d(...) is not allowed"),
     ("sigmoid_derivative: d(out_h1, net_h1)", "d(out_h1, net_h1) is the derivative"),
+    # an activation's derivative by its name is the asked one, whatever its argument (a
+    # review scored 5 of 5 with sigmoid_prime(net_h1))
+    ("sigmoid_derivative: sigmoid_prime(net_h1)", "sigmoid_prime() is a derivative of an "
+     "activation, which this answer is asked for (d(out_h1, net_h1))"),
+    ("sigmoid_derivative: {latex: \"\\\\sigma'(net_{h1})\"}",
+     "sigmoid_prime() is a derivative"),
+    ("sigmoid_derivative: sigmoid_prime(log(out_h1/(1 - out_h1)))", "sigmoid_prime() is a"),
+    ("sigmoid_derivative: 4*sigmoid_prime(2*net_h1)*0 + out_h1*(1 - out_h1)",
+     "sigmoid_prime() is a"),
 ]
 
 
@@ -155,6 +164,14 @@ def test_an_answer_that_restates_the_question_is_refused(course, answer, phrase)
 def test_an_alias_cannot_smuggle_the_derivative_in(course):
     path = submit(course, "aliases:\n  grad: d(E_total, w5)\nanswers:\n  output_weight: grad\n")
     refused(grade(path), "d(E_total, w5) is the derivative")
+
+
+def test_an_activation_s_derivative_by_name_is_fine_where_another_is_asked(course):
+    """Nielsen's BP2 writes sigma'(z): only the exercise asking for sigma' must derive it."""
+    path = submit(course, "answers:\n  hidden_delta: (delta_o1*w5 + delta_o2*w7)*"
+                  "sigmoid_prime(net_h1)\n")
+    checks = json.loads(grade(path).output)["checks"]
+    assert [c["verdict"] for c in checks if c["exercise"] == "hidden_delta"] == ["correct"]
 
 
 def test_a_derivation_may_use_d_in_its_earlier_steps(course):
@@ -180,6 +197,11 @@ def test_use_narrows_what_the_last_line_may_be_written_in(course):
     checks = json.loads(grade(submit(course, f"answers:\n  hidden_delta: {written_out}\n"))
                         .output)["checks"]
     assert [c["verdict"] for c in checks if c["exercise"] == "hidden_delta"] == ["correct"]
+    sigma = submit(course, "answers:\n  hidden_delta: ((out_o1 - target_o1)*out_o1*(1 - "
+                   "out_o1)*w5 + (out_o2 - target_o2)*out_o2*(1 - out_o2)*w7)*"
+                   "sigmoid_prime(log(out_h1/(1 - out_h1)))\n")
+    refused(grade(sigma), "sigmoid_prime() is a derivative, and d is not allowed in this "
+            "answer")  # written in out alone, but not written out
     network.write_text(network.read_text().replace("use: [out, weight, target]",
                                                    "use: [out, wieght]"))
     refused(grade(path), "use: 'wieght' is not a kind")
