@@ -12,6 +12,7 @@ hoped for; a pattern never reached is named in the verdict.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from dataclasses import dataclass
 from fractions import Fraction
@@ -183,6 +184,85 @@ def reach(network: Network, conditions: list[Branch], wanted: tuple[bool, ...],
             score, name, value, env = best
             point[name] = value
     return point if score[0] == len(conditions) else None
+
+
+def on_kink(network: Network, branch: Branch, start: dict[str, Fraction], movable: list[str],
+            keep: set[str], domain, rng: random.Random) -> dict[str, Fraction] | None:
+    """A point where the branch's condition is exactly 0 (a relu unit on its kink), or None.
+
+    A claim may differ from the truth there alone (relu's derivative taken as 1 at 0, not
+    0), which no random point shows. The point's coordinates are made multiples of
+    2**-KINK_BITS (but for `keep`), then one leaf the condition rests on with a slope of
+    ±1 (a net's bias) is moved to where it vanishes; it is kept only where the condition
+    is then 0 in exact arithmetic, which needs every value it rests on to be rational
+    (relu, leaky relu and linear units). Failing that, a unit's net is cut off from what
+    feeds it (`_cut_off`)."""
+    scale = 2**KINK_BITS
+    point = {n: v if n in keep else Fraction(round(v * scale), scale) for n, v in start.items()}
+    cone = calculus.cone(network, branch.expr)
+    value = _exact(branch.expr, exact_values(network, point, cone))
+    if value == 0:
+        return point
+    for name in _closest_leaves(network, branch.expr, movable, rng)[:4] if value else ():
+        shifted = _exact(branch.expr, exact_values(network, {**point, name: point[name] + 1},
+                                                   cone))
+        if shifted is None or abs(shifted - value) != 1:
+            continue
+        moved = {**point, name: point[name] - value / (shifted - value)}
+        if domain(name, moved[name]) == moved[name] and \
+                _exact(branch.expr, exact_values(network, moved, cone)) == 0:
+            return moved
+    return _cut_off(network, branch, point, movable)
+
+
+def _cut_off(network: Network, branch: Branch, point: dict, movable: list[str]) -> dict | None:
+    """The point with the unit's weights in and its bias at 0, so that its net is exactly
+    0 whatever feeds it (a relu unit above a tanh layer has no rational point on its kink
+    otherwise), or None where one of them cannot move."""
+    linear = network.linear.get(branch.expr)
+    if linear is None:
+        return None
+    weights, _, bias = linear
+    zeroed = [*weights, *([bias] if bias is not None else [])]
+    if not all(w.is_Symbol and w.name in movable for w in zeroed):
+        return None
+    return {**point, **{w.name: Fraction(0) for w in zeroed}}
+
+
+KINK_BITS = 16  # small enough that a pass through a few relu layers stays exact in mpf
+
+
+def exact_values(network: Network, point: dict[str, Fraction], only: set) -> dict:
+    """The quantities of `only` that rational arithmetic gives at the point (the others:
+    missing)."""
+    values = {network[n].symbol: Fraction(v) for n, v in point.items()}
+    for quantity in network.quantities.values():
+        if quantity.definition is not None and quantity.symbol in only:
+            value = _exact(quantity.definition, values)
+            if value is not None:
+                values[quantity.symbol] = value
+    return values
+
+
+def _exact(e: sp.Expr, values: dict) -> Fraction | None:
+    """e in rational arithmetic, or None where it needs more (exp, tanh, ...)."""
+    if e.is_Symbol:
+        return values.get(e)
+    if e.is_Rational:
+        return Fraction(int(e.p), int(e.q))
+    args = [_exact(a, values) for a in e.args]
+    if any(a is None for a in args):
+        return None
+    if e.is_Add:
+        return sum(args, Fraction(0))
+    if e.is_Mul:
+        return math.prod(args, start=Fraction(1))
+    if e.is_Pow and e.exp.is_Integer and (args[0] != 0 or e.exp > 0):
+        return args[0] ** int(e.exp)
+    exact = {sp.Max: max, sp.Min: min, sp.Abs: abs,
+             sp.sign: lambda x: Fraction((x > 0) - (x < 0)),
+             sp.Heaviside: lambda x, h0=Fraction(1, 2): Fraction(x > 0) if x else h0}
+    return exact[e.func](*args) if e.func in exact else None
 
 
 def _score(conditions, wanted, env) -> tuple[int, int]:

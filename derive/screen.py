@@ -348,6 +348,11 @@ class Screen:
                 point = self._construct(conditions, key, start)
                 if point is not None and take(point):
                     return evidence
+        if wanted:  # the kinks themselves, where a convention at 0 may differ
+            for branch in conditions:
+                point = self._on_kink(branch)
+                if point is not None and take(point):
+                    return evidence
         k = first
         while len(evidence.samples) < MIN_EVIDENCE and self.tried < MAX_POINTS:
             if take(self._draw(k)):
@@ -392,6 +397,15 @@ class Screen:
                    and not (self.assume and q.kind == "target")]
         return coverage.reach(self.network, conditions, signs, begin, movable, self.rng,
                               self._domain, self.cone)
+
+    def _on_kink(self, branch) -> dict | None:
+        start = draw(self.network, self.rng, 0, self.assume, self._cases()[0])
+        keep = {q.name for q in self.network.quantities.values()
+                if self.assume and q.kind == "target"}
+        movable = [q.name for q in self.network.quantities.values() if q.is_leaf
+                   and q.name not in keep]
+        return coverage.on_kink(self.network, branch, start, movable, keep, self._domain,
+                                self.rng)
 
     def _domain(self, name: str, value: Fraction) -> Fraction:
         if self.network[name].kind == "target" and \

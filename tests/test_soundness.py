@@ -139,6 +139,32 @@ def test_grids_hidden_kinks_and_flat_functions_do_not_fool_the_numbers(mazur, cl
     assert verdict_of(mazur, "w5", claim, budget=budget).verdict != "correct"
 
 
+@pytest.mark.parametrize("claim", ["delta_y1*w_y1_r1*Heaviside(net_r1, 1)",
+                                   "delta_y1*w_y1_r1*(sign(net_r1) + 1)/2"])
+def test_a_claim_wrong_on_a_kink_alone_is_refuted_there(claim):
+    """relu's derivative is 0 at 0 (SPEC §2): taken as 1 or 1/2 the claim is wrong on the
+    kink's hyperplane only, where no random point lands. Above a tanh layer no rational
+    point lies on it but where the unit's weights and bias are 0."""
+    network = api.load(SPECS / "tanh_relu.yaml")
+    v = verdict_of(network, "b_r1", claim)
+    assert v.verdict == "incorrect", v
+    assert v.counterexample["values"]["net_r1"] == 0
+
+
+@pytest.mark.parametrize("claim, verdict", [("Heaviside(net_b1, 1)", "incorrect"),
+                                            ("relu_prime(net_b1)", "correct"),
+                                            ("Heaviside(net_b1)", "correct")])
+def test_a_kink_in_a_relu_chain_is_reached_in_exact_arithmetic(claim, verdict):
+    """Through relu units a point's values are rational: the kink of net_b1 is reached by
+    moving its bias to where the net is exactly 0, the weights left as drawn."""
+    network = relu_chain(depth=3)
+    v = verdict_of(network, "net_b1", claim, of="out_b1", budget=0)
+    assert v.verdict == verdict, v
+    if verdict == "incorrect":
+        assert v.counterexample["values"]["net_b1"] == 0
+        assert v.counterexample["point"]["w_b1_a1"] != 0
+
+
 def test_a_smooth_step_in_place_of_relus_kink_is_not_correct():
     """Wrong in a band about net_r1 = 0 that no point drawn comes near."""
     network = api.load(SPECS / "tanh_relu.yaml")
