@@ -198,7 +198,8 @@ def on_kink(network: Network, branch: Branch, start: dict[str, Fraction], movabl
     (relu, leaky relu and linear units). Failing that, a unit's net is cut off from what
     feeds it (`_cut_off`)."""
     scale = 2**KINK_BITS
-    point = {n: v if n in keep else Fraction(round(v * scale), scale) for n, v in start.items()}
+    point = {n: v if n in keep else domain(n, Fraction(round(v * scale), scale))
+             for n, v in start.items()}  # (a constant stays at 1/100 or more)
     cone = calculus.cone(network, branch.expr)
     value = _exact(branch.expr, exact_values(network, point, cone))
     if value == 0:
