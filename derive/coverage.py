@@ -155,7 +155,7 @@ def _values(conditions: list[Branch], env: dict) -> list:
 
 
 def reach(network: Network, conditions: list[Branch], wanted: tuple[bool, ...],
-          start: dict[str, Fraction], movable: list[str], rng: random.Random,
+          start: dict[str, Fraction], movable: set[str], rng: random.Random,
           domain, only: set | None = None) -> dict[str, Fraction] | None:
     """A point near `start` where the conditions have the signs `wanted`, or None.
 
@@ -186,7 +186,7 @@ def reach(network: Network, conditions: list[Branch], wanted: tuple[bool, ...],
     return point if score[0] == len(conditions) else None
 
 
-def on_kink(network: Network, branch: Branch, start: dict[str, Fraction], movable: list[str],
+def on_kink(network: Network, branch: Branch, start: dict[str, Fraction], movable: set[str],
             keep: set[str], domain, rng: random.Random) -> dict[str, Fraction] | None:
     """A point where the branch's condition is exactly 0 (a relu unit on its kink), or None.
 
@@ -216,7 +216,7 @@ def on_kink(network: Network, branch: Branch, start: dict[str, Fraction], movabl
     return _cut_off(network, branch, point, movable)
 
 
-def _cut_off(network: Network, branch: Branch, point: dict, movable: list[str]) -> dict | None:
+def _cut_off(network: Network, branch: Branch, point: dict, movable: set[str]) -> dict | None:
     """The point with the unit's weights in and its bias at 0, so that its net is exactly
     0 whatever feeds it (a relu unit above a tanh layer has no rational point on its kink
     otherwise), or None where one of them cannot move."""

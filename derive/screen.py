@@ -393,19 +393,20 @@ class Screen:
     def _construct(self, conditions, key, start) -> dict | None:
         case, signs = key
         begin = draw(self.network, self.rng, start, self.assume, case)
-        movable = [q.name for q in self.network.quantities.values() if q.is_leaf
-                   and not (self.assume and q.kind == "target")]
-        return coverage.reach(self.network, conditions, signs, begin, movable, self.rng,
-                              self._domain, self.cone)
+        return coverage.reach(self.network, conditions, signs, begin, self._movable(),
+                              self.rng, self._domain, self.cone)
 
     def _on_kink(self, branch) -> dict | None:
         start = draw(self.network, self.rng, 0, self.assume, self._cases()[0])
-        keep = {q.name for q in self.network.quantities.values()
-                if self.assume and q.kind == "target"}
-        movable = [q.name for q in self.network.quantities.values() if q.is_leaf
-                   and q.name not in keep]
+        movable = self._movable()
+        keep = start.keys() - movable  # the targets an assumption fixes
         return coverage.on_kink(self.network, branch, start, movable, keep, self._domain,
                                 self.rng)
+
+    def _movable(self) -> set[str]:
+        """The leaves a constructed point may move: all but targets an assumption fixes."""
+        return {q.name for q in self.network.quantities.values() if q.is_leaf
+                and not (self.assume and q.kind == "target")}
 
     def _domain(self, name: str, value: Fraction) -> Fraction:
         if self.network[name].kind == "target" and \
