@@ -131,29 +131,27 @@ class _Template:
         if not made:
             return False  # no screening point: unconfirmed, so compared one by one
         values = made[0][1]
-        with mpmath.workdps(LOOK):
-            for index, _, perms in sample:
-                member = self.group[index]
-                mapping = self.table.mapping(symbols, perms)
-                if not (symmetry.sends(rep.claim, member.claim, mapping)  # exactly, as
-                        and symmetry.sends(rep.truth, member.truth, mapping)):  # the
-                    return False  # others are
-                try:
-                    ours = {s: values[s] for s in self._symbols(index)}
-                    image = {s: values[mapping.get(s, s)] for s in symbols}
-                    claim, truth = (numeric.evaluate(getattr(member, side), ours)
-                                    for side in ("claim", "truth"))
-                    pairs = [(claim, numeric.evaluate(rep.claim, image)),
-                             (truth, numeric.evaluate(rep.truth, image))]
+        for index, _, perms in sample:
+            member = self.group[index]  # (a laid-out claim is made here, when read)
+            mapping = self.table.mapping(symbols, perms)
+            if not (symmetry.sends(rep.claim, member.claim, mapping)  # exactly, as the
+                    and symmetry.sends(rep.truth, member.truth, mapping)):  # others are
+                return False
+            try:
+                ours = {s: values[s] for s in self._symbols(index)}
+                image = {s: values[mapping.get(s, s)] for s in symbols}
+                with mpmath.workdps(LOOK):
+                    pairs = [(numeric.evaluate(member.claim, ours),
+                              numeric.evaluate(rep.claim, image)),
+                             (numeric.evaluate(member.truth, ours),
+                              numeric.evaluate(rep.truth, image))]
                     if proved:
-                        pairs.append((claim, truth))
-                except (KeyError, numeric.Undefined, numeric.Missing, ArithmeticError,
-                        RecursionError):
-                    return False  # not evaluated here: unconfirmed, so compared one by one
-                for a, b in pairs:
-                    if not (mpmath.isfinite(a) and mpmath.isfinite(b)) or \
-                            abs(a - b) > AGREE * max(1, abs(a), abs(b)):
+                        pairs.append((pairs[0][0], pairs[1][0]))
+                    if any(not (mpmath.isfinite(a) and mpmath.isfinite(b)) or
+                           abs(a - b) > AGREE * max(1, abs(a), abs(b)) for a, b in pairs):
                         return False
+            except (KeyError, ArithmeticError, RecursionError):  # (Missing, Undefined)
+                return False  # not evaluated here: unconfirmed, so compared one by one
         return True
 
     def _first(self, claim: Claim) -> tuple[int, dict, dict] | None:
